@@ -1,0 +1,88 @@
+#include "core/base/Volume.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace jseg {
+
+const char* pixelTypeName(PixelType t) {
+  switch (t) {
+    case PixelType::UInt8: return "uint8";
+    case PixelType::Int8: return "int8";
+    case PixelType::UInt16: return "uint16";
+    case PixelType::Int16: return "int16";
+    case PixelType::UInt32: return "uint32";
+    case PixelType::Int32: return "int32";
+    case PixelType::Float32: return "float32";
+    case PixelType::Float64: return "float64";
+  }
+  return "?";
+}
+
+std::size_t pixelTypeBytes(PixelType t) {
+  switch (t) {
+    case PixelType::UInt8:
+    case PixelType::Int8: return 1;
+    case PixelType::UInt16:
+    case PixelType::Int16: return 2;
+    case PixelType::UInt32:
+    case PixelType::Int32:
+    case PixelType::Float32: return 4;
+    case PixelType::Float64: return 8;
+  }
+  return 4;
+}
+
+std::array<double, 3> Geometry::indexToWorld(double x, double y, double z) const {
+  const double s[3] = {x * spacing[0], y * spacing[1], z * spacing[2]};
+  std::array<double, 3> w{};
+  for (int r = 0; r < 3; ++r)
+    w[r] = origin[r] + direction[r * 3 + 0] * s[0] + direction[r * 3 + 1] * s[1] + direction[r * 3 + 2] * s[2];
+  return w;
+}
+
+std::string Geometry::orientationCode() const {
+  // LPS world: +x = L, +y = P, +z = S.
+  static const char pos[3] = {'L', 'P', 'S'};
+  static const char neg[3] = {'R', 'A', 'I'};
+  std::string code;
+  for (int c = 0; c < 3; ++c) {
+    int best = 0;
+    for (int r = 1; r < 3; ++r)
+      if (std::fabs(direction[r * 3 + c]) > std::fabs(direction[best * 3 + c])) best = r;
+    code += direction[best * 3 + c] >= 0 ? pos[best] : neg[best];
+  }
+  return code;
+}
+
+std::array<float, 2> Volume::range() const {
+  if (voxels.empty()) return {0.f, 0.f};
+  auto mm = std::minmax_element(voxels.begin(), voxels.end());
+  return {*mm.first, *mm.second};
+}
+
+std::size_t Mask::count() const {
+  return static_cast<std::size_t>(std::count(inside.begin(), inside.end(), uint8_t{1}));
+}
+
+int LabelVolume::maxLabel() const {
+  if (labels.empty()) return 0;
+  return *std::max_element(labels.begin(), labels.end());
+}
+
+Mask thresholdMask(const Volume& v, float lo, float hi) {
+  Mask m;
+  m.geom = v.geom;
+  m.inside.resize(v.voxels.size());
+  for (std::size_t i = 0; i < v.voxels.size(); ++i) m.inside[i] = (v.voxels[i] >= lo && v.voxels[i] <= hi) ? 1 : 0;
+  return m;
+}
+
+LabelVolume makeLabelVolume(const Geometry& g) {
+  LabelVolume l;
+  l.geom = g;
+  l.labels.assign(g.voxelCount(), 0);
+  return l;
+}
+
+} // namespace jseg

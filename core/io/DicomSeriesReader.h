@@ -1,0 +1,40 @@
+#pragma once
+// DICOM series with DCMTK: a folder (searched recursively) or a DICOMDIR. Files are grouped by
+// SeriesInstanceUID; slices are ordered by ImagePositionPatient projected on the slice normal (never by
+// file name); RescaleSlope/Intercept applied; spacing from positions. Gaps or non-uniform spacing give
+// warnings (Volume::warnings); mixed orientations or sizes are refused. Compressed transfer syntaxes
+// DCMTK decodes (JPEG, JPEG-LS, RLE) and JPEG 2000 (through OpenJPEG) are read; anything else is an
+// InputError naming the syntax.
+#include <string>
+#include <vector>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+#include "core/io/ReadOptions.h"
+
+namespace jseg {
+
+struct DicomSeriesInfo {
+  std::string seriesUid;
+  std::string description;
+  std::string modality;
+  int slices = 0;
+  int rows = 0;
+  int columns = 0;
+  std::string transferSyntax;  // name of the first file's transfer syntax
+};
+
+class DicomSeriesReader {
+public:
+  // True when the file has the "DICM" preamble (or parses as DICOM).
+  static bool looksLikeDicom(const std::string& file);
+  // True when the folder (recursively) holds a DICOMDIR or at least one DICOM file.
+  static bool folderHasDicom(const std::string& folder);
+  // Series found under a folder or DICOMDIR, in a stable order (by description, then UID).
+  static std::vector<DicomSeriesInfo> listSeries(const std::string& folderOrDicomdir,
+                                                 const TaskContext* ctx = nullptr);
+  static Volume read(const std::string& folderOrDicomdir, const ReadOptions& options = {},
+                     const TaskContext* ctx = nullptr);
+};
+
+} // namespace jseg

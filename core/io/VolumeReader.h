@@ -1,0 +1,19 @@
+#pragma once
+// One entry point that opens any supported volume: a NIfTI file, a TIFF file or folder of TIFF
+// slices, a DICOM folder or DICOMDIR. The format is decided from the content, not only the name.
+#include <string>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+#include "core/io/ReadOptions.h"
+
+namespace jseg {
+
+enum class VolumeFormat { Unknown, Nifti, Tiff, TiffFolder, Dicom };
+
+const char* volumeFormatName(VolumeFormat f);
+// Throws InputError for a path that does not exist or an empty folder.
+VolumeFormat detectVolumeFormat(const std::string& path);
+Volume readVolume(const std::string& path, const ReadOptions& options = {}, const TaskContext* ctx = nullptr);
+
+} // namespace jseg

@@ -1,0 +1,4 @@
+#pragma once
+namespace jseg::ui {
+int guiMain(int argc, char** argv);
+}
