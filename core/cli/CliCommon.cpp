@@ -1,0 +1,128 @@
+#include "core/cli/CliCommon.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/base/Errors.h"
+#include "core/cli/ProgressBar.h"
+#include "core/io/NiftiIO.h"
+#include "core/io/TiffStackReader.h"
+#include "core/io/VolumeReader.h"
+
+namespace jseg::cli {
+
+namespace {
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+double parseNumber(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    throw InputError("cannot read '" + text + "' as a number for " + what);
+  }
+}
+} // namespace
+
+void VolumeOptions::add(CLI::App* cmd) {
+  cmd->add_option("--series", series, "DICOM: SeriesInstanceUID or number (from `info`) of the series to read");
+  cmd->add_option("--spacing", spacing, "voxel spacing in mm, \"x,y,z\" or one number; overrides the file's");
+}
+
+ReadOptions VolumeOptions::toReadOptions() const {
+  ReadOptions r;
+  r.series = series;
+  if (!spacing.empty()) r.spacing = parseSpacing(spacing);
+  return r;
+}
+
+std::array<float, 2> parseThreshold(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos) throw InputError("threshold '" + text + "' must be lo:hi, e.g. 1:255");
+  std::string a = text.substr(0, colon), b = text.substr(colon + 1);
+  float lo = a.empty() ? -3.0e38f : float(parseNumber(a, "the threshold's low end"));
+  float hi = b.empty() ? 3.0e38f : float(parseNumber(b, "the threshold's high end"));
+  if (lo > hi) throw InputError("threshold " + text + ": low end " + a + " is above high end " + b);
+  return {lo, hi};
+}
+
+std::array<double, 3> parseSpacing(const std::string& text) {
+  std::vector<double> v;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(parseNumber(item, "--spacing"));
+  if (v.size() == 1) v = {v[0], v[0], v[0]};
+  if (v.size() != 3) throw InputError("--spacing needs one number or three (x,y,z), got '" + text + "'");
+  for (double s : v)
+    if (!(s > 0) || s > 1e6) throw InputError("--spacing values must be positive millimetres, got '" + text + "'");
+  return {v[0], v[1], v[2]};
+}
+
+std::vector<int64_t> parseIndexList(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    double d = parseNumber(item, "a slice list");
+    if (d != std::floor(d)) throw InputError("slice numbers must be integers, got '" + item + "'");
+    out.push_back(static_cast<int64_t>(d));
+  }
+  return out;
+}
+
+Volume loadVolume(const std::string& path, const VolumeOptions& options, bool quiet) {
+  ProgressBar bar("load", quiet);
+  TaskContext ctx = bar.context();
+  Volume v = readVolume(path, options.toReadOptions(), &ctx);
+  std::ostringstream o;
+  o << v.geom.dims[0] << "x" << v.geom.dims[1] << "x" << v.geom.dims[2] << " " << pixelTypeName(v.originalType);
+  bar.finish(o.str());
+  if (!quiet)
+    for (const auto& w : v.warnings) std::cerr << "warning: " << w << "\n";
+  return v;
+}
+
+void saveLabels(const LabelVolume& labels, const std::string& path) {
+  if (endsWith(path, ".nii") || endsWith(path, ".nii.gz")) NiftiIO::writeLabels(labels, path);
+  else if (endsWith(path, ".tif") || endsWith(path, ".tiff")) writeTiffLabels(labels, path);
+  else throw InputError("cannot tell the format of '" + path + "': use .nii, .nii.gz, .tif or .tiff");
+}
+
+LabelVolume loadLabels(const std::string& path) {
+  if (NiftiIO::looksLikeNifti(path)) return NiftiIO::readLabels(path);
+  Volume v = readVolume(path);
+  LabelVolume l = makeLabelVolume(v.geom);
+  for (std::size_t i = 0; i < v.voxels.size(); ++i) {
+    float x = v.voxels[i];
+    if (x < 0 || x > 65535 || x != std::floor(x))
+      throw InputError(path + ": not a label volume (voxel value " + std::to_string(x) + " is not a label 0..65535)");
+    l.labels[i] = static_cast<uint16_t>(x);
+  }
+  return l;
+}
+
+void addSchemaOptions(CLI::App* cmd, Parameters& params, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    const ParamSpec& spec = paramSpec(name);
+    std::string help = spec.help;
+    if (spec.type == ParamType::Choice) {
+      help += " [";
+      for (std::size_t i = 0; i < spec.choices.size(); ++i) help += (i ? "|" : "") + spec.choices[i];
+      help += "]";
+    }
+    help += " (default " + spec.defaultValue.dump() + ")";
+    if (spec.type == ParamType::Bool) {
+      cmd->add_option_function<std::string>(
+             spec.cliFlag(), [&params, name](const std::string& v) { params.setFromString(name, v); }, help)
+          ->type_name("true|false");
+    } else {
+      cmd->add_option_function<std::string>(
+          spec.cliFlag(), [&params, name](const std::string& v) { params.setFromString(name, v); }, help);
+    }
+  }
+}
+
+} // namespace jseg::cli

@@ -1,0 +1,46 @@
+#pragma once
+// Pieces every juleseg-cli subcommand shares: option parsing helpers, loading a volume with a progress bar,
+// saving label volumes by extension.
+#include <array>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/base/Volume.h"
+#include "core/io/ReadOptions.h"
+#include "core/params/ParameterSchema.h"
+
+namespace jseg::cli {
+
+// Options of a volume on the command line: --series, --spacing.
+struct VolumeOptions {
+  std::string series;
+  std::string spacing;  // "x,y,z" in mm
+  void add(CLI::App* cmd);
+  ReadOptions toReadOptions() const;
+};
+
+// "lo:hi" -> {lo, hi}; either side may be empty (= unbounded). InputError when lo > hi or unreadable.
+std::array<float, 2> parseThreshold(const std::string& text);
+// "x,y,z" or a single number -> spacing in mm.
+std::array<double, 3> parseSpacing(const std::string& text);
+// "2,5,9" -> {2,5,9}
+std::vector<int64_t> parseIndexList(const std::string& text);
+
+Volume loadVolume(const std::string& path, const VolumeOptions& options, bool quiet = false);
+// Writes labels as NIfTI (.nii, .nii.gz) or TIFF (.tif, .tiff), by extension; InputError otherwise.
+void saveLabels(const LabelVolume& labels, const std::string& path);
+LabelVolume loadLabels(const std::string& path);
+
+// Adds --name options for the given schema parameters to a subcommand; values land in `params` when set.
+void addSchemaOptions(CLI::App* cmd, Parameters& params, const std::vector<std::string>& names);
+
+// Registration of each subcommand (one file each).
+void registerInfoCommand(CLI::App& app);
+void registerConvertCommand(CLI::App& app);
+void registerBaselineCommand(CLI::App& app);
+void registerEvalCommand(CLI::App& app);
+void registerDemoCommand(CLI::App& app);
+
+} // namespace jseg::cli

@@ -1,0 +1,105 @@
+#include "core/demo/Phantom.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace jseg {
+
+namespace {
+
+// Separable Gaussian blur in place (truncated at 3 sigma, clamped borders). Used to make smooth random fields.
+void gaussianBlur(std::vector<float>& f, int n, double sigma) {
+  const int r = std::max(1, int(std::ceil(3 * sigma)));
+  std::vector<float> k(2 * r + 1);
+  double sum = 0;
+  for (int i = -r; i <= r; ++i) sum += k[i + r] = float(std::exp(-0.5 * i * i / (sigma * sigma)));
+  for (auto& x : k) x = float(x / sum);
+  std::vector<float> line(n), out(n);
+  auto idx = [n](int x, int y, int z) { return (std::size_t(z) * n + y) * n + x; };
+  for (int axis = 0; axis < 3; ++axis)
+    for (int a = 0; a < n; ++a)
+      for (int b = 0; b < n; ++b) {
+        for (int i = 0; i < n; ++i)
+          line[i] = f[axis == 0 ? idx(i, a, b) : axis == 1 ? idx(a, i, b) : idx(a, b, i)];
+        for (int i = 0; i < n; ++i) {
+          double s = 0;
+          for (int j = -r; j <= r; ++j) s += k[j + r] * line[std::clamp(i + j, 0, n - 1)];
+          out[i] = float(s);
+        }
+        for (int i = 0; i < n; ++i)
+          f[axis == 0 ? idx(i, a, b) : axis == 1 ? idx(a, i, b) : idx(a, b, i)] = out[i];
+      }
+}
+
+std::vector<float> smoothField(int n, double sigma, std::mt19937_64& rng) {
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::vector<float> f(std::size_t(n) * n * n);
+  for (auto& x : f) x = g(rng);
+  gaussianBlur(f, n, sigma);
+  // Normalise to unit standard deviation so fields of different smoothness compare.
+  double s2 = 0;
+  for (float x : f) s2 += double(x) * x;
+  float sd = float(std::sqrt(s2 / double(f.size())));
+  for (auto& x : f) x /= sd;
+  return f;
+}
+
+} // namespace
+
+Phantom makeDemoPhantom(const PhantomOptions& o) {
+  const int n = std::max(16, o.size);
+  std::mt19937_64 rng(o.seed);
+  Phantom p;
+  Geometry g;
+  g.dims = {n, n, n};
+  g.spacing = {o.spacingMm, o.spacingMm, o.spacingMm};
+  p.volume.geom = g;
+  p.volume.originalType = PixelType::UInt16;
+  p.volume.description = "juleseg demo phantom (3 tissues: low/low, high/low, high/high texture)";
+  p.volume.sourcePath = "demo:phantom";
+  p.volume.voxels.assign(g.voxelCount(), 0.f);
+  p.truth = makeLabelVolume(g);
+
+  const double scale = o.regionScale * n / 96.0;
+  auto boundary = smoothField(n, 2.0 * scale, rng);  // wobble of the specimen's outline
+  auto tissueA = smoothField(n, scale, rng);
+  auto tissueB = smoothField(n, scale, rng);
+  auto tissueC = smoothField(n, scale, rng);
+  auto texture = smoothField(n, 1.0, rng);  // correlated over ~2 voxels: visible at patch scale, not per voxel
+  std::normal_distribution<float> noise(0.f, 1.f);
+
+  // Intensities in a 16-bit micro-CT-like range.
+  const float background = 1000, lowMean = 6000, highMean = 12000;
+  const float lowSd = 300, textureSd = 2500, backgroundSd = 150;
+  const double c = (n - 1) / 2.0;
+  for (int z = 0; z < n; ++z)
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        const std::size_t i = g.index(x, y, z);
+        // Ellipsoid with radii 0.44n, 0.40n, 0.42n whose surface is pushed in and out by a smooth field.
+        const double dx = (x - c) / (0.44 * n), dy = (y - c) / (0.40 * n), dz = (z - c) / (0.42 * n);
+        const double r = std::sqrt(dx * dx + dy * dy + dz * dz);
+        if (r > 1.0 + 0.08 * boundary[i]) {
+          p.volume.voxels[i] = std::max(0.f, background + backgroundSd * noise(rng));
+          continue;
+        }
+        int label = 1;
+        float best = tissueA[i];
+        if (tissueB[i] > best) best = tissueB[i], label = 2;
+        if (tissueC[i] > best) best = tissueC[i], label = 3;
+        float value = 0;
+        if (label == 1) value = lowMean + lowSd * noise(rng);
+        else if (label == 2) value = highMean + lowSd * noise(rng);
+        else value = highMean + textureSd * texture[i] + lowSd * noise(rng);
+        p.volume.voxels[i] = std::clamp(std::round(value), 0.f, 65535.f);
+        p.truth.labels[i] = static_cast<uint16_t>(label);
+      }
+  for (auto& v : p.volume.voxels) v = std::round(v);
+  p.suggestedLo = 3000;
+  p.suggestedHi = 65535;
+  return p;
+}
+
+} // namespace jseg

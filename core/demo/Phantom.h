@@ -1,0 +1,31 @@
+#pragma once
+// The built-in demo volume: a generated phantom shaped like the seed paper's micro-CT lung specimens, with its
+// ground truth. A specimen (irregular smooth body) sits in a dark background; inside it three tissues fill
+// irregular smooth regions:
+//   label 1  low mean,  low variance   (like normal tissue)
+//   label 2  high mean, low variance   (like invasive carcinoma)
+//   label 3  high mean, high variance, spatially correlated texture (like non-invasive carcinoma)
+// Tissues 2 and 3 share their mean intensity, so intensity-only methods cannot separate them; a method that
+// sees texture (local variance over a patch) can.
+#include <cstdint>
+
+#include "core/base/Volume.h"
+
+namespace jseg {
+
+struct PhantomOptions {
+  int size = 96;             // edge length in voxels (cube)
+  uint64_t seed = 7;
+  double spacingMm = 0.03;   // 30 µm, micro-CT-like
+  double regionScale = 10;   // smoothness (voxels) of the tissue regions
+};
+
+struct Phantom {
+  Volume volume;      // uint16 values (originalType UInt16)
+  LabelVolume truth;  // 0 background, 1..3 tissues as above
+  float suggestedLo = 0, suggestedHi = 0;  // threshold that separates the specimen from the background
+};
+
+Phantom makeDemoPhantom(const PhantomOptions& options = {});
+
+} // namespace jseg

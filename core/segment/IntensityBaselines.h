@@ -1,0 +1,35 @@
+#pragma once
+// The seed paper's baselines, on voxel intensities inside the threshold mask [lo, hi]:
+// intensity k-means (k-means++ initialisation, seeded, restarts) and multi-threshold Otsu with K classes.
+// Both return labels 1..K ordered by intensity (label 1 = darkest), 0 outside the mask.
+#include <cstdint>
+#include <vector>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+
+namespace jseg {
+
+struct IntensityKMeansResult {
+  LabelVolume labels;
+  std::vector<double> centres;  // ascending
+  double inertia = 0;
+};
+
+// Works on the exact distinct values when there are at most 65,536 of them inside the mask (every integer
+// volume up to 16 bits), so the result equals k-means on all voxels; otherwise on 65,536 equal-width bins
+// represented by their mean value (documented approximation for float volumes).
+IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts = 4,
+                                      int maxIterations = 300, const TaskContext* ctx = nullptr);
+
+struct MultiOtsuResult {
+  LabelVolume labels;
+  std::vector<double> thresholds;  // K-1 ascending; a voxel v belongs to class i when t[i-1] < v <= t[i]
+};
+
+// Maximises the between-class variance over a histogram of the masked voxels: exact integer bins for integer
+// volumes with up to 4,096 distinct levels in the mask, otherwise 256 equal-width bins (as Otsu's paper and
+// scikit-image do).
+MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const TaskContext* ctx = nullptr);
+
+} // namespace jseg
