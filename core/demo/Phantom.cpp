@@ -67,13 +67,21 @@ Phantom makeDemoPhantom(const PhantomOptions& o) {
   auto tissueA = smoothField(n, scale, rng);
   auto tissueB = smoothField(n, scale, rng);
   auto tissueC = smoothField(n, scale, rng);
-  auto texture = smoothField(n, 1.0, rng);  // correlated over ~2 voxels: visible at patch scale, not per voxel
+  auto texture = smoothField(n, 0.6, rng);  // grain of about one voxel: visible over a patch, not per voxel
   std::normal_distribution<float> noise(0.f, 1.f);
 
   // Intensities in a 16-bit micro-CT-like range.
-  const float background = 1000, lowMean = 6000, highMean = 12000;
+  const float background = 1000, lowMean = 8500, highMean = 12000;
   const float lowSd = 300, textureSd = 2500, backgroundSd = 150;
   const double c = (n - 1) / 2.0;
+  const double pi = 3.14159265358979323846;
+  double seeds[3][3];
+  for (int t = 0; t < 3; ++t) {
+    const double a = 2 * pi * t / 3 + 0.4;
+    seeds[t][0] = c + 0.22 * n * std::cos(a);
+    seeds[t][1] = c + 0.22 * n * std::sin(a);
+    seeds[t][2] = c + 0.10 * n * (t - 1);
+  }
   for (int z = 0; z < n; ++z)
     for (int y = 0; y < n; ++y)
       for (int x = 0; x < n; ++x) {
@@ -85,10 +93,16 @@ Phantom makeDemoPhantom(const PhantomOptions& o) {
           p.volume.voxels[i] = std::max(0.f, background + backgroundSd * noise(rng));
           continue;
         }
+        // Voronoi cells around three seeds, their borders bent by smooth fields: every tissue gets a
+        // sizeable, irregular, smooth region.
+        const float* fields[3] = {&tissueA[i], &tissueB[i], &tissueC[i]};
         int label = 1;
-        float best = tissueA[i];
-        if (tissueB[i] > best) best = tissueB[i], label = 2;
-        if (tissueC[i] > best) best = tissueC[i], label = 3;
+        double best = 1e30;
+        for (int t = 0; t < 3; ++t) {
+          const double ex = x - seeds[t][0], ey = y - seeds[t][1], ez = z - seeds[t][2];
+          const double score = std::sqrt(ex * ex + ey * ey + ez * ez) + 0.12 * n * *fields[t];
+          if (score < best) best = score, label = t + 1;
+        }
         float value = 0;
         if (label == 1) value = lowMean + lowSd * noise(rng);
         else if (label == 2) value = highMean + lowSd * noise(rng);

@@ -17,7 +17,7 @@ struct PhantomOptions {
   int size = 96;             // edge length in voxels (cube)
   uint64_t seed = 7;
   double spacingMm = 0.03;   // 30 µm, micro-CT-like
-  double regionScale = 10;   // smoothness (voxels) of the tissue regions
+  double regionScale = 16;   // smoothness (voxels) of the tissue regions at size 96 (scaled with size)
 };
 
 struct Phantom {

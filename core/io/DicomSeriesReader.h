@@ -22,6 +22,7 @@ struct DicomSeriesInfo {
   int rows = 0;
   int columns = 0;
   std::string transferSyntax;  // name of the first file's transfer syntax
+  std::string transferSyntaxUid;
 };
 
 class DicomSeriesReader {
@@ -33,6 +34,8 @@ public:
   // Series found under a folder or DICOMDIR, in a stable order (by description, then UID).
   static std::vector<DicomSeriesInfo> listSeries(const std::string& folderOrDicomdir,
                                                  const TaskContext* ctx = nullptr);
+  // The listing as shown to users: one line per series, numbered from 1 (the numbers `--series` takes).
+  static std::string formatSeriesList(const std::vector<DicomSeriesInfo>& series);
   static Volume read(const std::string& folderOrDicomdir, const ReadOptions& options = {},
                      const TaskContext* ctx = nullptr);
 };

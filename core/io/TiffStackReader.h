@@ -1,8 +1,11 @@
 #pragma once
 // TIFF volumes: one multi-page file (classic or BigTIFF) or a folder of single-page slices in natural
 // order ("2" before "10"). 8/16-bit signed/unsigned and 32-bit float samples; uncompressed, LZW,
-// deflate, PackBits. Spacing from an ImageJ description (spacing=, unit=) or X/YResolution + unit,
-// unless ReadOptions::spacing overrides it.
+// deflate, PackBits; strips or tiles; also 32-bit integer and 64-bit float. RGB(A) is converted to
+// luminance with a warning. Spacing from an ImageJ description (spacing=, unit=) or X/YResolution with
+// an explicit inch/cm ResolutionUnit, unless ReadOptions::spacing overrides it; none -> 1 mm,
+// geom.spacingKnown = false and a warning. Identity direction, origin 0: page = z, row = y, column = x.
+// Bad files -> InputError naming the file and the problem; too big for memory -> ResourceError.
 #include <string>
 
 #include "core/base/Progress.h"
@@ -20,6 +23,9 @@ public:
   static Volume read(const std::string& fileOrFolder, const ReadOptions& options = {},
                      const TaskContext* ctx = nullptr);
 };
+
+// File-name order of slices: digit runs compare as numbers ("slice2" < "slice10"), letters ignore case.
+bool naturalLess(const std::string& a, const std::string& b);
 
 // Multi-page TIFF writers (deflate). Spacing goes into an ImageJ description so ImageJ/Fiji and our
 // reader get it back.

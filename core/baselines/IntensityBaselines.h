@@ -19,8 +19,14 @@ struct IntensityKMeansResult {
 // Works on the exact distinct values when there are at most 65,536 of them inside the mask (every integer
 // volume up to 16 bits), so the result equals k-means on all voxels; otherwise on 65,536 equal-width bins
 // represented by their mean value (documented approximation for float volumes).
-IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts = 4,
-                                      int maxIterations = 300, const TaskContext* ctx = nullptr);
+// `tolerance`: stop when the summed squared centre shift is below tolerance x the data's variance (1e-4, the
+// common convention; 0 iterates to the fixed point, which in 1-D coincides with multi-Otsu).
+// `restarts`: k-means++ initialisations, the one with the least inertia wins. One (the default, as in common
+// libraries) reproduces published single-run figures; on mni152 the least-inertia optimum coincides with
+// multi-Otsu (NMI 0.683) while single runs land on 0.683-0.699 depending on the seed.
+IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts = 1,
+                                      int maxIterations = 300, double tolerance = 1e-4,
+                                      const TaskContext* ctx = nullptr);
 
 struct MultiOtsuResult {
   LabelVolume labels;

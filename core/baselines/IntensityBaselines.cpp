@@ -1,4 +1,4 @@
-#include "core/segment/IntensityBaselines.h"
+#include "core/baselines/IntensityBaselines.h"
 
 #include <algorithm>
 #include <cmath>
@@ -77,10 +77,20 @@ WeightedValues collectValues(const Volume& v, float lo, float hi, std::size_t ma
 }
 
 // Lloyd iterations on sorted weighted 1-D data; centres stay sorted, so assignment is by midpoints.
-double lloyd1d(const WeightedValues& w, std::vector<double>& centres, int maxIterations) {
+// Stops when the summed squared centre shift falls below tolerance * variance of the data, the usual
+// convention (scikit-learn's `tol`), which the paper-style reference figures were computed with.
+double lloyd1d(const WeightedValues& w, std::vector<double>& centres, int maxIterations, double tolerance) {
   const std::size_t n = w.value.size();
   const int k = static_cast<int>(centres.size());
   double inertia = 0;
+  double sw = 0, swx = 0, swx2 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sw += w.weight[i];
+    swx += w.weight[i] * w.value[i];
+    swx2 += w.weight[i] * w.value[i] * w.value[i];
+  }
+  const double variance = sw > 0 ? std::max(0.0, swx2 / sw - (swx / sw) * (swx / sw)) : 0.0;
+  const double shiftLimit = tolerance * variance;
   for (int it = 0; it < maxIterations; ++it) {
     std::sort(centres.begin(), centres.end());
     std::vector<double> sum(k, 0), cnt(k, 0);
@@ -92,38 +102,51 @@ double lloyd1d(const WeightedValues& w, std::vector<double>& centres, int maxIte
       cnt[c] += w.weight[i];
       inertia += w.weight[i] * (w.value[i] - centres[c]) * (w.value[i] - centres[c]);
     }
-    bool moved = false;
+    double shift = 0;
     for (int j = 0; j < k; ++j) {
       if (cnt[j] <= 0) continue;  // an empty cluster keeps its centre
       double m = sum[j] / cnt[j];
-      if (std::fabs(m - centres[j]) > 1e-9 * (1 + std::fabs(m))) moved = true;
+      shift += (m - centres[j]) * (m - centres[j]);
       centres[j] = m;
     }
-    if (!moved) break;
+    if (shift <= shiftLimit) break;
   }
   std::sort(centres.begin(), centres.end());
   return inertia;
 }
 
+// Greedy k-means++ (Arthur & Vassilvitskii; 2 + ln k candidates per step, keeping the one that lowers the
+// potential most), the variant common libraries use, so single runs are comparable with published figures.
 std::vector<double> kmeansPlusPlus1d(const WeightedValues& w, int k, std::mt19937_64& rng) {
   std::vector<double> centres;
   std::discrete_distribution<std::size_t> first(w.weight.begin(), w.weight.end());
   centres.push_back(w.value[first(rng)]);
+  const int trials = 2 + static_cast<int>(std::log(double(k)));
   std::vector<double> d2(w.value.size());
+  for (std::size_t i = 0; i < w.value.size(); ++i)
+    d2[i] = w.weight[i] * (w.value[i] - centres[0]) * (w.value[i] - centres[0]);
   while (static_cast<int>(centres.size()) < k) {
-    double total = 0;
-    for (std::size_t i = 0; i < w.value.size(); ++i) {
-      double best = std::numeric_limits<double>::max();
-      for (double c : centres) best = std::min(best, (w.value[i] - c) * (w.value[i] - c));
-      d2[i] = best * w.weight[i];
-      total += d2[i];
-    }
+    double total = std::accumulate(d2.begin(), d2.end(), 0.0);
     if (total <= 0) {
       centres.push_back(centres.back());  // fewer distinct values than k
       continue;
     }
     std::discrete_distribution<std::size_t> next(d2.begin(), d2.end());
-    centres.push_back(w.value[next(rng)]);
+    double bestPotential = std::numeric_limits<double>::max();
+    double bestCentre = centres.back();
+    for (int t = 0; t < trials; ++t) {
+      const double c = w.value[next(rng)];
+      double potential = 0;
+      for (std::size_t i = 0; i < w.value.size(); ++i)
+        potential += std::min(d2[i], w.weight[i] * (w.value[i] - c) * (w.value[i] - c));
+      if (potential < bestPotential) {
+        bestPotential = potential;
+        bestCentre = c;
+      }
+    }
+    centres.push_back(bestCentre);
+    for (std::size_t i = 0; i < w.value.size(); ++i)
+      d2[i] = std::min(d2[i], w.weight[i] * (w.value[i] - bestCentre) * (w.value[i] - bestCentre));
   }
   return centres;
 }
@@ -143,7 +166,7 @@ LabelVolume paintByBoundaries(const Volume& v, float lo, float hi, const std::ve
 } // namespace
 
 IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts,
-                                      int maxIterations, const TaskContext* ctx) {
+                                      int maxIterations, double tolerance, const TaskContext* ctx) {
   checkArguments(v, lo, hi, k);
   reportProgress(ctx, 0.0, "intensity k-means: histogram");
   WeightedValues w = collectValues(v, lo, hi, 65536);
@@ -154,7 +177,7 @@ IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k
   for (int r = 0; r < std::max(1, restarts); ++r) {
     checkCancel(ctx);
     auto centres = kmeansPlusPlus1d(w, k, rng);
-    double inertia = lloyd1d(w, centres, maxIterations);
+    double inertia = lloyd1d(w, centres, maxIterations, tolerance);
     if (inertia < best.inertia) {
       best.inertia = inertia;
       best.centres = centres;
