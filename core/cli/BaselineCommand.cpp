@@ -8,7 +8,7 @@
 #include "core/cli/CliCommon.h"
 #include "core/cli/ProgressBar.h"
 #include "core/eval/Nmi.h"
-#include "core/segment/IntensityBaselines.h"
+#include "core/baselines/IntensityBaselines.h"
 
 namespace jseg::cli {
 

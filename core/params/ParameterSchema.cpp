@@ -122,6 +122,10 @@ const std::vector<ParamSpec>& parameterSchema() {
                 true),
       boolParam("final_pass", true, "Training", "Train on final labels",
                 "Moriya et al.'s extension: one more training period on the final cluster labels.", true),
+      boolParam("bn_train_features", false, "Training", "BN in training mode for clustering",
+                "Reproduce the reference code, which clusters on features computed with batch norm in training "
+                "mode (statistics of consecutive batches); off uses the running statistics (eval mode).",
+                true),
       intParam("max_epochs", 1000, 1, 100000, "Training", "Max epochs", "Upper bound on CNN epochs (JULE: 1000).",
                true),
       // Segmentation
