@@ -42,5 +42,7 @@ void registerConvertCommand(CLI::App& app);
 void registerBaselineCommand(CLI::App& app);
 void registerEvalCommand(CLI::App& app);
 void registerDemoCommand(CLI::App& app);
+void registerRunCommand(CLI::App& app);
+void registerSlurmCommand(CLI::App& app);
 
 } // namespace jseg::cli

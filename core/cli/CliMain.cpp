@@ -7,6 +7,7 @@
 
 #include "core/base/Errors.h"
 #include "core/cli/CliCommon.h"
+#include "core/cli/TrainCommands.h"
 
 namespace jseg::cli {
 
@@ -19,6 +20,10 @@ int main(int argc, char** argv) {
   registerBaselineCommand(app);
   registerEvalCommand(app);
   registerDemoCommand(app);
+  registerTrainCommand(app);
+  registerClusterImagesCommand(app);
+  registerRunCommand(app);
+  registerSlurmCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -27,6 +32,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command that already reported its failures (batch summary)
   } catch (const CLI::ParseError& e) {
     std::cerr << "juleseg-cli: " << e.what() << " (see --help)\n";
     return 2;

@@ -1,0 +1,111 @@
+// JULE timings (JSON on stdout; never fails on time):
+//  - training throughput (patches/s, forward + backward + SGD step) vs forward-only throughput and FLOP rate
+//    of the same networks (paper3d 27^3, fast3d 15^3, image2d 8x8);
+//  - wall time of the fast preset on mni152/t1.nii.gz with threshold 1:255, and the paper preset's
+//    projected time from one measured epoch when a full run would exceed an hour.
+// Usage: bench_jule [--quick] [--skip-fast] [--shared DIR]
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/Errors.h"
+#include "core/io/VolumeReader.h"
+#include "core/jule/JuleTrainer.h"
+#include "core/jule/PatchSampler.h"
+#include "core/jule/TorchRuntime.h"
+#include "core/params/ParameterSchema.h"
+
+using namespace jseg;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+nlohmann::json throughput(const NetworkSpec& spec, int batch, double seconds) {
+  auto r = measureNetworkThroughput(spec, batch, seconds, "cpu");
+  return {{"network", spec.name}, {"input", spec.inputSize}, {"batch", batch}, {"gmac_per_sample", spec.macsPerSample() / 1e9},
+          {"forward_samples_per_s", r.forwardSamplesPerS}, {"forward_gflops", r.forwardGflops},
+          {"train_samples_per_s", r.trainSamplesPerS}, {"train_forward_gflops", r.trainGflopsForwardEquiv},
+          {"train_over_forward", r.trainSamplesPerS / r.forwardSamplesPerS}};
+}
+
+nlohmann::json runPreset(const std::string& preset, const Volume& v, bool projectOnly) {
+  Parameters p = Parameters::preset(preset);
+  p.set("threshold_lo", 1.0);
+  p.set("threshold_hi", 255.0);
+  p.set("device", "cpu");
+  JuleOptions o = JuleOptions::fromParameters(p);
+  PatchSamplerOptions so;
+  so.patchSize = p.getInt("patch_size");
+  so.count = p.getInt("patches");
+  so.lo = 1;
+  so.hi = 255;
+  so.seed = static_cast<uint64_t>(p.getInt("seed"));
+  auto t0 = Clock::now();
+  PatchSet ps = PatchSampler::sample(v, so);
+  double sampleS = since(t0);
+  nlohmann::json out = {{"preset", preset}, {"patches", so.count}, {"patch_size", so.patchSize},
+                        {"network", o.network.name}, {"clusters", o.clusters},
+                        {"epochs_per_period", o.epochsPerPeriod}, {"sample_seconds", sampleS}};
+  if (projectOnly) o.maxEpochs = 1;  // one epoch + the clustering, then extrapolate
+  nlohmann::json periods = nlohmann::json::array();
+  int initialClusters = 0;
+  double firstEpochS = 0;
+  JuleTrainer t(o, [&](const JuleEvent& e) {
+    if (std::holds_alternative<PeriodEvent>(e)) periods.push_back(toJson(e));
+    if (const auto* ee = std::get_if<EpochEvent>(&e))
+      if (ee->epoch == 1) firstEpochS = ee->seconds;
+    if (const auto* cs = std::get_if<ClusterSizesEvent>(&e))
+      if (cs->period == 0 && initialClusters == 0) initialClusters = int(cs->sizes.size());
+  });
+  JuleResult r = t.run(ps);
+  out["initial_clusters"] = initialClusters;
+  out["periods"] = periods;
+  out["epochs"] = r.epochs;
+  if (projectOnly) {
+    JuleOptions full = JuleOptions::fromParameters(p);
+    int epochs = JuleTrainer::estimateRemainingEpochs(initialClusters, full);
+    out["first_epoch_seconds"] = firstEpochS;
+    out["projected_epochs"] = epochs;
+    out["projected_hours"] = (epochs * firstEpochS) / 3600.0;
+  } else {
+    out["train_seconds"] = r.seconds;
+    out["total_seconds"] = r.seconds + sampleS;
+  }
+  return out;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false, skipFast = false;
+  std::string shared = "../shared/data";
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--skip-fast")) skipFast = true;
+    else if (!std::strcmp(argv[i], "--shared") && i + 1 < argc) shared = argv[++i];
+  }
+  try {
+    TorchRuntime::configureThreads(0);
+    nlohmann::json out;
+    out["threads"] = TorchRuntime::threads();
+    out["torch"] = TorchRuntime::torchVersion();
+    double secs = quick ? 1.0 : 4.0;
+    out["throughput"] = {throughput(NetworkSpec::byName("paper3d", 27), 100, secs),
+                         throughput(NetworkSpec::byName("fast3d", 15), 100, secs),
+                         throughput(NetworkSpec::byName("small3d", 15), 100, secs),
+                         throughput(NetworkSpec::byName("image2d", 8), 100, secs)};
+    if (!skipFast) {
+      Volume v = readVolume(shared + "/mni152/t1.nii.gz");
+      out["fast_preset_mni152"] = runPreset("fast", v, false);
+      out["paper_preset_mni152"] = runPreset("paper", v, true);
+    }
+    std::cout << out.dump(2) << std::endl;
+  } catch (const std::exception& e) {
+    std::cout << nlohmann::json{{"error", e.what()}}.dump() << std::endl;
+    return 1;
+  }
+  return 0;
+}

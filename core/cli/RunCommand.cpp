@@ -1,0 +1,204 @@
+// juleseg-cli run VOLUME... --threshold lo:hi -o OUTDIR: the whole method headless (train or load a model,
+// dense features, k-means or a K sweep, labels, overlays, statistics, run.json, project.juleseg), with a
+// progress bar. Several volumes form a batch: one trained model (--model or a project's), one output
+// folder each, failures reported and skipped, a summary at the end.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <variant>
+
+#include "core/base/Errors.h"
+#include "core/cli/CliCommon.h"
+#include "core/cli/ProgressBar.h"
+#include "core/pipeline/SegmentationPipeline.h"
+#include "core/project/Project.h"
+
+namespace jseg::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunArgs {
+  std::vector<std::string> volumes;
+  std::string threshold, model, truth, out, kSweep, project;
+  bool demo = false, quiet = false, noOverlays = false, noUntrained = false;
+  VolumeOptions volumeOptions;
+  Parameters params;
+};
+
+std::string describe(const JuleEvent& e) {
+  if (auto p = std::get_if<PeriodEvent>(&e)) {
+    std::ostringstream o;
+    o << (p->finalPass ? "final pass" : "period " + std::to_string(p->period)) << ": " << p->clusters
+      << " clusters, loss " << std::fixed << std::setprecision(4) << p->loss << ", " << p->epochs << " epochs, "
+      << std::setprecision(1) << p->seconds << " s, " << std::setprecision(0) << p->patchesPerS << " patches/s";
+    return o.str();
+  }
+  return {};
+}
+
+// A saved project supplies the parameters, the trained model and (unless volumes are given, as in a batch
+// or a SLURM array task) the input, so a rerun paints the same labels.
+void loadProject(RunArgs& a) {
+  Project p = Project::load(a.project);
+  if (a.volumes.empty() && !a.demo) {
+    a.demo = p.demo;
+    if (!p.demo) a.volumes = {p.inputPath};
+    if (!p.demo && !p.inputUnchanged())
+      std::cerr << "warning: " << p.inputPath << " changed since the project was saved (SHA-256 differs)\n";
+    if (!p.read.series.empty() && a.volumeOptions.series.empty()) a.volumeOptions.series = p.read.series;
+    if (p.read.spacing && a.volumeOptions.spacing.empty()) {
+      const auto& s = *p.read.spacing;
+      std::ostringstream o;
+      o << std::setprecision(17) << s[0] << "," << s[1] << "," << s[2];
+      a.volumeOptions.spacing = o.str();
+    }
+  }
+  const int threads = a.params.getInt("threads");  // machine-specific: the caller's choice wins
+  a.params = p.parameters;
+  if (threads > 0) a.params.set("threads", threads);
+  std::string model = Project::resolve(a.project, p.modelFile);
+  if (a.model.empty() && !model.empty() && fs::exists(model)) a.model = model;
+  if (a.threshold.empty()) {
+    std::ostringstream o;
+    o << std::setprecision(9) << p.parameters.getDouble("threshold_lo") << ":" << p.parameters.getDouble("threshold_hi");
+    a.threshold = o.str();
+  }
+}
+
+PipelineInputs baseInputs(const RunArgs& a) {
+  PipelineInputs in;
+  in.demo = a.demo;
+  in.read = a.volumeOptions.toReadOptions();
+  in.modelPath = a.model;
+  in.truthPath = a.truth;
+  in.outDir = a.out;
+  in.writeOverlays = !a.noOverlays;
+  in.compareUntrained = !a.noUntrained;
+  if (!a.kSweep.empty()) {
+    auto r = parseThreshold(a.kSweep);  // same "a:b" syntax
+    if (r[0] != std::floor(r[0]) || r[1] != std::floor(r[1]) || r[0] < 2 || r[1] > 64 || r[0] > r[1])
+      throw InputError("--k-sweep must be a:b with integers 2 <= a <= b <= 64, e.g. 2:10");
+    in.kSweep = std::array<int, 2>{int(r[0]), int(r[1])};
+  }
+  return in;
+}
+
+PipelineReport runOne(const RunArgs& a, PipelineInputs in) {
+  ProgressBar bar("run", a.quiet);
+  TaskContext ctx = bar.context();
+  auto events = [&bar](const JuleEvent& e) {
+    std::string line = describe(e);
+    if (!line.empty()) bar.println(line);
+  };
+  PipelineReport r = runSegmentationPipeline(a.params, in, events, &ctx, [&bar](const std::string& s) { bar.println(s); });
+  bar.finish("K = " + std::to_string(r.k));
+  std::cout << "outputs in " << in.outDir << ":\n";
+  for (const auto& f : r.writtenFiles) std::cout << "  " << f << "\n";
+  if (!r.scores.empty()) {
+    std::cout << "NMI (K = " << r.k << "):\n";
+    for (const auto& s : r.scores)
+      std::cout << "  " << std::left << std::setw(20) << s.method << std::fixed << std::setprecision(4) << s.nmi << "\n";
+  }
+  return r;
+}
+
+// Output folder of one batch member: the input's name without extensions, made unique.
+std::string batchFolder(const std::string& out, const std::string& input, std::vector<std::string>& used) {
+  std::string stem = fs::path(input).filename().string();
+  if (stem.empty()) stem = fs::path(input).parent_path().filename().string();
+  for (const char* ext : {".gz", ".nii", ".tiff", ".tif"})
+    if (stem.size() > std::strlen(ext) && stem.compare(stem.size() - std::strlen(ext), std::string::npos, ext) == 0)
+      stem.resize(stem.size() - std::strlen(ext));
+  std::string name = stem;
+  for (int i = 2; std::find(used.begin(), used.end(), name) != used.end(); ++i) name = stem + "_" + std::to_string(i);
+  used.push_back(name);
+  return (fs::path(out) / name).string();
+}
+
+int runRun(RunArgs& a) {
+  if (!a.project.empty()) loadProject(a);
+  if (a.demo == !a.volumes.empty()) throw InputError("give either VOLUME(s) or --demo");
+  if (!a.threshold.empty()) {
+    auto [lo, hi] = parseThreshold(a.threshold);
+    a.params.set("threshold_lo", double(lo));
+    a.params.set("threshold_hi", double(hi));
+  } else if (!a.demo) {
+    throw InputError("--threshold lo:hi is required: it separates the specimen from the background");
+  }
+  a.params.validate();
+  PipelineInputs in = baseInputs(a);
+  if (a.demo || a.volumes.size() == 1) {
+    if (!a.demo) in.volumePath = a.volumes[0];
+    runOne(a, in);
+    return 0;
+  }
+  // Batch: one model for all, so results are comparable across the cohort.
+  if (a.model.empty())
+    throw InputError("a batch of " + std::to_string(a.volumes.size()) +
+                     " volumes needs one trained model: train it first (juleseg-cli train ... -o model.pt) and pass "
+                     "--model, or pass --project");
+  if (!a.truth.empty()) throw InputError("--truth applies to a single volume, not a batch");
+  std::vector<std::string> used, failed;
+  int ok = 0;
+  for (std::size_t i = 0; i < a.volumes.size(); ++i) {
+    PipelineInputs one = in;
+    one.volumePath = a.volumes[i];
+    one.outDir = batchFolder(a.out, a.volumes[i], used);
+    std::cerr << "[" << i + 1 << "/" << a.volumes.size() << "] " << a.volumes[i] << "\n";
+    try {
+      runOne(a, one);
+      ++ok;
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const Error& e) {
+      std::cerr << "juleseg-cli: error: " << a.volumes[i] << ": " << e.what() << "\n";
+      failed.push_back(a.volumes[i] + ": " + e.what());
+    }
+  }
+  std::cout << "batch: " << ok << " of " << a.volumes.size() << " volumes segmented into " << a.out << "\n";
+  for (const auto& f : failed) std::cout << "  failed: " << f << "\n";
+  return failed.empty() ? 0 : 2;
+}
+
+} // namespace
+
+void registerRunCommand(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Segment volumes end to end: JULE features + k-means, labels and reports");
+  cmd->add_option("volumes", a->volumes,
+                  "input volume(s) (NIfTI, TIFF file or folder, DICOM folder); several = a batch with one --model, "
+                  "one output folder each");
+  cmd->add_flag("--demo", a->demo, "use the built-in demo phantom (with its ground truth) instead of a file");
+  a->volumeOptions.add(cmd);
+  cmd->add_option("--threshold", a->threshold, "centre-voxel window lo:hi that separates specimen from background");
+  cmd->add_option("-o,--output", a->out, "output folder")->required();
+  cmd->add_option("--model", a->model, "use this trained model (.pt) instead of training");
+  cmd->add_option("--project", a->project,
+                  "rerun a saved project (.juleseg): its parameters, model and (without VOLUME) its input");
+  cmd->add_option("--truth", a->truth, "ground-truth labels (NIfTI): print NMI of JULE and the baselines");
+  cmd->add_option("--k-sweep", a->kSweep, "score K = a..b by inertia and silhouette, e.g. 2:10");
+  // Defined before the schema options: CLI11 applies options in definition order, so explicit
+  // parameters override the preset.
+  cmd->add_option_function<std::string>(
+      "--preset", [a](const std::string& p) { a->params.applyPreset(p); }, "paper (default) or fast");
+  std::vector<std::string> names;
+  for (const auto& s : parameterSchema())
+    if (s.name != "threshold_lo" && s.name != "threshold_hi") names.push_back(s.name);
+  addSchemaOptions(cmd, a->params, names);
+  cmd->add_flag("--no-overlays", a->noOverlays, "skip the overlay PNGs");
+  cmd->add_flag("--no-untrained", a->noUntrained, "with --truth: skip scoring an untrained network");
+  cmd->add_flag("-q,--quiet", a->quiet, "no progress output");
+  cmd->callback([a] {
+    int rc = runRun(*a);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+} // namespace jseg::cli

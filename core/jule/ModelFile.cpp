@@ -1,0 +1,122 @@
+#include "core/jule/ModelFile.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "core/base/Errors.h"
+#include "core/io/AtomicFile.h"
+#include "core/jule/PatchNetwork.h"
+#include "core/jule/TorchRuntime.h"
+
+namespace jseg {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kFormat = "juleseg-model";
+constexpr int kFormatVersion = 1;
+} // namespace
+
+std::string ModelFile::jsonPathFor(const std::string& ptPath) {
+  fs::path p(ptPath);
+  return p.replace_extension(".json").string();
+}
+
+nlohmann::json ModelFile::describe(const JuleModel& m) {
+  return {{"format", kFormat},
+          {"format_version", kFormatVersion},
+          {"juleseg_version", JULESEG_VERSION},
+          {"torch_version", TorchRuntime::torchVersion()},
+          {"network", m.spec.toJson()},
+          {"parameters", m.parameters},
+          {"seed", m.seed},
+          {"patch", {{"mean", m.patchMean}, {"std", m.patchStd}, {"standardized", m.standardized},
+                     {"size", m.spec.inputSize}}},
+          {"device", m.device},
+          {"train_seconds", m.trainSeconds},
+          {"history", m.history}};
+}
+
+void ModelFile::save(const JuleModel& m, const std::string& ptPath) {
+  if (!m.network) throw InputError("no trained network to save");
+  fs::path parent = fs::path(ptPath).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw InputError(ptPath + ": the folder " + parent.string() + " does not exist");
+  const std::string jsonPath = jsonPathFor(ptPath);
+  if (jsonPath == ptPath) throw InputError(ptPath + ": the model file must not end in .json");
+
+  AtomicFile pt(ptPath);
+  AtomicFile js(jsonPath);
+  try {
+    // Always stored as CPU tensors so a model trained on a GPU loads anywhere.
+    auto copy = std::make_shared<PatchNetworkImpl>(m.spec);
+    {
+      torch::NoGradGuard ng;
+      auto src = m.network->named_parameters(true);
+      for (auto& p : copy->named_parameters(true)) p.value().copy_(src[p.key()].to(torch::kCPU));
+      auto srcB = m.network->named_buffers(true);
+      for (auto& b : copy->named_buffers(true)) b.value().copy_(srcB[b.key()].to(torch::kCPU));
+    }
+    torch::save(copy, pt.tempPath());
+  } catch (const c10::Error& e) {
+    throw InputError(ptPath + ": cannot write the model weights (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  {
+    std::ofstream f(js.tempPath(), std::ios::binary);
+    f << describe(m).dump(2) << "\n";
+    if (!f) throw InputError(jsonPath + ": cannot write the model description");
+  }
+  pt.commit();
+  js.commit();
+}
+
+JuleModel ModelFile::load(const std::string& ptPath) {
+  std::error_code ec;
+  if (!fs::is_regular_file(ptPath, ec)) throw InputError(ptPath + ": no such model file");
+  const std::string jsonPath = jsonPathFor(ptPath);
+  std::ifstream f(jsonPath, std::ios::binary);
+  if (!f) throw InputError(jsonPath + ": missing (a model needs its .json description beside the .pt weights)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(jsonPath + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object() || j.value("format", "") != kFormat)
+    throw InputError(jsonPath + ": not a juleseg model description");
+  if (j.value("format_version", 0) > kFormatVersion)
+    throw InputError(jsonPath + ": written by a newer juleseg (model format " +
+                     std::to_string(j.value("format_version", 0)) + ")");
+  JuleModel m;
+  try {
+    m.spec = NetworkSpec::fromJson(j.at("network"));
+    const auto& p = j.at("patch");
+    m.patchMean = p.at("mean").get<double>();
+    m.patchStd = p.at("std").get<double>();
+    m.standardized = p.at("standardized").get<bool>();
+    m.parameters = j.value("parameters", nlohmann::json::object());
+    m.seed = j.value("seed", uint64_t(1));
+    m.history = j.value("history", nlohmann::json::array());
+    m.device = j.value("device", std::string("cpu"));
+    m.trainSeconds = j.value("train_seconds", 0.0);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(jsonPath + ": incomplete model description (" + e.what() + ")");
+  }
+  if (!(m.patchStd > 0)) throw InputError(jsonPath + ": patch std must be positive");
+  auto net = std::make_shared<PatchNetworkImpl>(m.spec);
+  try {
+    torch::load(net, ptPath, torch::Device(torch::kCPU));
+  } catch (const c10::Error& e) {
+    throw InputError(ptPath + ": cannot read the weights or they do not match " + jsonPath + " (" +
+                     std::string(e.what_without_backtrace()).substr(0, 200) + ")");
+  }
+  net->eval();
+  m.network = net;
+  return m;
+}
+
+} // namespace jseg

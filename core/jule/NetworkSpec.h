@@ -1,0 +1,49 @@
+#pragma once
+// Description of a patch network (torch-free, so the GUI, the CLI and the model file can use it).
+// A network is a trunk of valid (unpadded, stride-1) convolutions, each followed by batch norm and
+// ReLU and optionally by a max-pool, then one linear layer to `featureDim` and L2 normalisation.
+// 2D image sets are run as 3D with depth 1: kernels and pools then have depth 1.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace jseg {
+
+struct ConvLayerSpec {
+  int channels = 50;
+  int kernel = 5;
+  bool poolAfter = false;
+};
+
+struct NetworkSpec {
+  std::string name = "paper3d";
+  int spatialDims = 3;  // 2 = image sets: implemented as 3D with depth 1 (kernel and pool depth 1)
+  int inputSize = 27;   // w
+  std::vector<ConvLayerSpec> convs;  // paper3d: {50,5,true},{50,5,false},{50,5,false}
+  int poolSize = 2;
+  bool poolCeil = false;  // floor pooling gives the paper's 1350 = 50*3^3 (JULE's Lua code uses ceil)
+  int featureDim = 160;
+
+  // Spatial size after the conv trunk (3 for paper3d); throws InputError when the input is too small.
+  int trunkOutputSize() const;
+  int trunkChannels() const;
+  int flatSize() const;  // channels * trunkOutputSize^spatialDims (1350 for paper3d)
+  // Number of input values per sample: inputSize^spatialDims.
+  int inputVoxels() const;
+  // Multiply-accumulates of one forward pass of one sample (convolutions and linear layer).
+  double macsPerSample() const;
+
+  // paper3d: Moriya et al. (pool after conv1, works for any w >= 19, 1350 features at w = 27).
+  // fast3d: the same three convolutions without pooling (15 -> 11 -> 7 -> 3, flat 1350 at w = 15).
+  // small3d: 25 channels; paper3d layout when w >= 23, fast3d layout below.
+  // image2d: small images (8x8 digits): two 3x3 convolutions of 50 kernels, no pooling
+  //          (8 -> 6 -> 4, flat 800); patchSize is the image edge.
+  static NetworkSpec byName(const std::string& name, int patchSize);
+  static std::vector<std::string> names();
+
+  nlohmann::json toJson() const;
+  static NetworkSpec fromJson(const nlohmann::json& j);  // InputError on missing/invalid fields
+};
+
+} // namespace jseg

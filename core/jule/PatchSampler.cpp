@@ -1,0 +1,151 @@
+#include "core/jule/PatchSampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "core/base/Errors.h"
+
+namespace jseg {
+
+namespace {
+
+struct Bounds {
+  int64_t r;
+  std::array<int64_t, 3> lo, hi;  // inclusive centre range per axis
+};
+
+Bounds centreBounds(const Volume& v, int w) {
+  if (w < 1 || w % 2 == 0) throw InputError("patch size " + std::to_string(w) + " must be odd");
+  Bounds b;
+  b.r = w / 2;
+  for (int a = 0; a < 3; ++a) {
+    if (v.dims()[a] < w)
+      throw InputError("the volume (" + std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
+                       std::to_string(v.dims()[2]) + ") is smaller than the patch size " + std::to_string(w) +
+                       " along axis " + "xyz"[a] + "; choose a smaller patch size");
+    b.lo[a] = b.r;
+    b.hi[a] = v.dims()[a] - 1 - b.r;
+  }
+  return b;
+}
+
+bool inRange(float v, double lo, double hi) { return v >= lo && v <= hi; }
+
+} // namespace
+
+int64_t PatchSampler::countCandidates(const Volume& volume, int patchSize, double lo, double hi) {
+  Bounds b = centreBounds(volume, patchSize);
+  int64_t n = 0;
+  for (int64_t z = b.lo[2]; z <= b.hi[2]; ++z)
+    for (int64_t y = b.lo[1]; y <= b.hi[1]; ++y)
+      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) n += inRange(volume.at(x, y, z), lo, hi);
+  return n;
+}
+
+void PatchSampler::extract(const Volume& volume, const std::array<int64_t, 3>& c, int w, float* out) {
+  int64_t r = w / 2;
+  for (int64_t dz = 0; dz < w; ++dz)
+    for (int64_t dy = 0; dy < w; ++dy) {
+      const float* src = &volume.voxels[volume.geom.index(c[0] - r, c[1] - r + dy, c[2] - r + dz)];
+      std::copy(src, src + w, out);
+      out += w;
+    }
+}
+
+std::array<double, 2> PatchSampler::meanStd(const std::vector<float>& values) {
+  if (values.empty()) return {0.0, 1.0};
+  double s = 0;
+  for (float v : values) s += v;
+  double mean = s / double(values.size());
+  double ss = 0;
+  for (float v : values) ss += (v - mean) * (v - mean);
+  double sd = std::sqrt(ss / double(values.size()));
+  if (!(sd > 0) || !std::isfinite(sd)) sd = 1.0;  // constant patches: only centre them
+  return {mean, sd};
+}
+
+void PatchSampler::standardizeInPlace(std::vector<float>& values, double mean, double std) {
+  const double inv = 1.0 / std;
+  for (float& v : values) v = static_cast<float>((v - mean) * inv);
+}
+
+PatchSet PatchSampler::sample(const Volume& volume, const PatchSamplerOptions& o, const TaskContext* ctx) {
+  if (o.count < 1) throw InputError("the number of training patches must be at least 1");
+  Bounds b = centreBounds(volume, o.patchSize);
+  reportProgress(ctx, 0.0, "finding patch centres");
+
+  // Two passes so memory stays O(count) even on huge volumes: count valid centres per slice, draw
+  // distinct ranks among them (Floyd's algorithm), then walk the slices again to map ranks to voxels.
+  std::vector<int64_t> perSlice(static_cast<std::size_t>(b.hi[2] - b.lo[2] + 1), 0);
+  int64_t total = 0;
+  for (int64_t z = b.lo[2]; z <= b.hi[2]; ++z) {
+    checkCancel(ctx);
+    int64_t n = 0;
+    for (int64_t y = b.lo[1]; y <= b.hi[1]; ++y)
+      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) n += inRange(volume.at(x, y, z), o.lo, o.hi);
+    perSlice[z - b.lo[2]] = n;
+    total += n;
+  }
+  if (total == 0)
+    throw InputError("no voxel at least " + std::to_string(b.r) +
+                     " voxels from the border has an intensity inside the threshold range; widen the threshold");
+  if (total < o.count)
+    throw InputError("only " + std::to_string(total) + " voxels are valid patch centres (intensity in the threshold "
+                     "range and a full patch inside the volume), fewer than the " + std::to_string(o.count) +
+                     " patches requested; lower the number of patches or widen the threshold");
+
+  std::mt19937_64 rng(o.seed);
+  std::set<int64_t> ranks;
+  for (int64_t j = total - o.count; j < total; ++j) {
+    int64_t t = std::uniform_int_distribution<int64_t>(0, j)(rng);
+    if (!ranks.insert(t).second) ranks.insert(j);
+  }
+
+  PatchSet ps;
+  ps.patchSize = o.patchSize;
+  ps.count = o.count;
+  ps.candidates = total;
+  ps.centres.reserve(o.count);
+  auto it = ranks.begin();
+  int64_t seen = 0;
+  for (int64_t z = b.lo[2]; z <= b.hi[2] && it != ranks.end(); ++z) {
+    int64_t n = perSlice[z - b.lo[2]];
+    if (*it >= seen + n) {
+      seen += n;
+      continue;
+    }
+    checkCancel(ctx);
+    for (int64_t y = b.lo[1]; y <= b.hi[1]; ++y)
+      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) {
+        if (!inRange(volume.at(x, y, z), o.lo, o.hi)) continue;
+        if (it != ranks.end() && *it == seen) {
+          ps.centres.push_back({x, y, z});
+          ++it;
+        }
+        ++seen;
+      }
+  }
+  // Random order, so nothing downstream can depend on the scan order.
+  std::shuffle(ps.centres.begin(), ps.centres.end(), rng);
+
+  reportProgress(ctx, 0.5, "extracting patches");
+  const std::size_t pv = ps.patchVoxels();
+  ps.data.resize(pv * std::size_t(o.count));
+  for (int i = 0; i < o.count; ++i) {
+    if (i % 256 == 0) checkCancel(ctx);
+    extract(volume, ps.centres[i], o.patchSize, ps.data.data() + pv * std::size_t(i));
+  }
+  if (o.standardize) {
+    auto ms = meanStd(ps.data);
+    ps.mean = ms[0];
+    ps.std = ms[1];
+    standardizeInPlace(ps.data, ps.mean, ps.std);
+    ps.standardized = true;
+  }
+  reportProgress(ctx, 1.0, "patches ready");
+  return ps;
+}
+
+} // namespace jseg

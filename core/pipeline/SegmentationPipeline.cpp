@@ -1,0 +1,365 @@
+#include "core/pipeline/SegmentationPipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "core/base/Errors.h"
+#include "core/baselines/IntensityBaselines.h"
+#include "core/demo/Phantom.h"
+#include "core/eval/Nmi.h"
+#include "core/io/AtomicFile.h"
+#include "core/io/LabelOutputs.h"
+#include "core/io/NiftiIO.h"
+#include "core/io/TiffStackReader.h"
+#include "core/io/VolumeReader.h"
+#include "core/jule/ModelFile.h"
+#include "core/jule/PatchSampler.h"
+#include "core/jule/TorchRuntime.h"
+#include "core/project/Project.h"
+#include "core/project/Sha256.h"
+#include "core/segment/DenseFeatureExtractor.h"
+#include "core/segment/KMeans.h"
+#include "core/segment/KSweep.h"
+#include "core/segment/LabelProjector.h"
+
+namespace jseg {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Maps a stage's own progress [0,1] onto [from, to] of the whole run.
+TaskContext stageContext(const TaskContext* parent, double from, double to, const std::string& stage) {
+  TaskContext c;
+  if (!parent) return c;
+  c.cancel = parent->cancel;
+  ProgressFn up = parent->progress;
+  if (up)
+    c.progress = [up, from, to, stage](double f, const std::string& m) {
+      up(f < 0 ? -1 : from + (to - from) * std::clamp(f, 0.0, 1.0), stage + ": " + m);
+    };
+  return c;
+}
+
+// k-means on the grid features with parameter-driven options; labels per grid point.
+KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& p, const TaskContext* ctx) {
+  KMeansOptions o;
+  o.k = k;
+  o.restarts = p.getInt("kmeans_restarts");
+  o.maxIterations = p.getInt("kmeans_max_iter");
+  o.seed = static_cast<uint64_t>(p.getInt("seed"));
+  o.threads = p.getInt("threads");
+  if (grid.count() < static_cast<std::size_t>(k))
+    throw InputError("only " + std::to_string(grid.count()) + " grid points lie in the threshold window, fewer than K = " +
+                     std::to_string(k) + "; lower the stride or widen the threshold");
+  return KMeans(o).fit(grid.features.data(), grid.count(), grid.dim, ctx);
+}
+
+// The fair baseline for strided labels (data README): k-means on the mean intensity of each grid point's
+// stride-sized block, painted with the same projector as JULE.
+LabelVolume blockMeanKMeans(const Volume& vol, const FeatureGrid& layout, int k, const Parameters& p,
+                            bool fill, const TaskContext* ctx) {
+  FeatureGrid g = layout;
+  g.dim = 1;
+  g.features.assign(g.count(), 0.f);
+  const int s = g.stride[0];
+  for (std::size_t i = 0; i < g.count(); ++i) {
+    double sum = 0;
+    int64_t n = 0;
+    const auto& c = g.centres[i];
+    for (int64_t z = c[2] - g.stride[2] / 2; z < c[2] - g.stride[2] / 2 + g.stride[2]; ++z)
+      for (int64_t y = c[1] - s / 2; y < c[1] - s / 2 + s; ++y)
+        for (int64_t x = c[0] - s / 2; x < c[0] - s / 2 + s; ++x) {
+          if (!vol.geom.contains(x, y, z)) continue;
+          float v = vol.at(x, y, z);
+          if (v < g.lo || v > g.hi) continue;
+          sum += v;
+          ++n;
+        }
+    g.features[i] = static_cast<float>(n ? sum / double(n) : vol.at(c[0], c[1], c[2]));
+  }
+  KMeansResult r = clusterGrid(g, k, p, ctx);
+  ProjectionOptions po;
+  po.fillUncovered = fill;
+  return LabelProjector(po).project(g, r.labels.data(), k, vol, ctx).labels;
+}
+
+std::string fmt(double v, int precision = 4) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(precision) << v;
+  return o.str();
+}
+
+} // namespace
+
+PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineInputs& in, const JuleEventSink& events,
+                                       const TaskContext* ctx, const std::function<void(const std::string&)>& logFn) {
+  auto log = [&](const std::string& s) {
+    if (logFn) logFn(s);
+  };
+  params.validate();
+  if (in.outDir.empty()) throw InputError("no output folder given (-o DIR)");
+  if (in.kSweep && ((*in.kSweep)[0] < 2 || (*in.kSweep)[1] < (*in.kSweep)[0] || (*in.kSweep)[1] > 64))
+    throw InputError("K sweep range must be a:b with 2 <= a <= b <= 64");
+
+  PipelineReport report;
+  json timings = json::object();
+  const auto t0 = Clock::now();
+
+  // 1. Volume (and a truth when known).
+  auto t = Clock::now();
+  Volume vol;
+  std::optional<LabelVolume> truth;
+  float lo = float(params.getDouble("threshold_lo")), hi = float(params.getDouble("threshold_hi"));
+  if (in.demo) {
+    Phantom ph = makeDemoPhantom();
+    vol = std::move(ph.volume);
+    truth = std::move(ph.truth);
+    // The phantom's background must stay out of the mask unless the user set a threshold.
+    if (lo <= -1e37f) lo = ph.suggestedLo;
+    if (hi >= 1e37f) hi = ph.suggestedHi;
+    log("demo phantom " + std::to_string(vol.geom.dims[0]) + "^3, threshold " + fmt(lo, 0) + ":" + fmt(hi, 0));
+  } else {
+    TaskContext c = stageContext(ctx, 0.0, 0.03, "load");
+    vol = readVolume(in.volumePath, in.read, &c);
+    for (const auto& w : vol.warnings) log("warning: " + w);
+  }
+  if (!in.truthPath.empty()) {
+    truth = NiftiIO::looksLikeNifti(in.truthPath) ? NiftiIO::readLabels(in.truthPath) : LabelVolume{};
+    if (truth->labels.empty()) throw InputError(in.truthPath + ": ground truth must be a NIfTI label volume");
+    if (truth->geom.dims != vol.geom.dims) throw InputError("ground truth " + in.truthPath + " does not match the volume's dims");
+  }
+  timings["load_s"] = since(t);
+  const Mask mask = thresholdMask(vol, lo, hi);
+  const std::size_t inMask = mask.count();
+  if (inMask == 0) throw InputError("no voxel lies in the threshold window " + fmt(lo, 3) + ":" + fmt(hi, 3));
+  log("mask: " + std::to_string(inMask) + " voxels in [" + fmt(lo, 2) + ", " + fmt(hi, 2) + "]");
+  // Only now that the input is known to be good, so a failed input leaves no empty result folder.
+  std::error_code ec;
+  fs::create_directories(in.outDir, ec);
+  if (ec || !fs::is_directory(in.outDir)) throw InputError("cannot create output folder " + in.outDir + ": " + ec.message());
+
+  // The network sees `net` (the volume, or with the background replaced); labels and statistics use `vol`.
+  Volume filled;
+  if (params.getBool("fill_outside_window")) {
+    filled = vol;
+    double sum = 0;
+    for (std::size_t i = 0; i < vol.voxels.size(); ++i)
+      if (mask.inside[i]) sum += vol.voxels[i];
+    const float fill = static_cast<float>(sum / double(inMask));
+    for (std::size_t i = 0; i < vol.voxels.size(); ++i)
+      if (!mask.inside[i]) filled.voxels[i] = fill;
+    log("outside the window filled with the window's mean " + fmt(fill, 1));
+  }
+  const Volume& net = params.getBool("fill_outside_window") ? filled : vol;
+
+  // 2. Model: trained here, or loaded.
+  TorchRuntime::configureThreads(params.getInt("threads"));
+  JuleModel model;
+  t = Clock::now();
+  if (!in.modelPath.empty()) {
+    model = ModelFile::load(in.modelPath);
+    log("model " + in.modelPath + " (" + model.spec.name + ", trained on " + model.device + ")");
+  } else {
+    TaskContext sc = stageContext(ctx, 0.03, 0.08, "patches");
+    PatchSamplerOptions so;
+    so.patchSize = params.getInt("patch_size");
+    so.count = params.getInt("patches");
+    so.lo = lo;
+    so.hi = hi;
+    so.seed = static_cast<uint64_t>(params.getInt("seed"));
+    so.standardize = params.getBool("standardize_patches");
+    PatchSet patches = PatchSampler::sample(vol, so, &sc);  // centres chosen on the real intensities
+    if (&net != &vol) {
+      // Same centres, patches cut from the filled volume, standardised again.
+      for (int i = 0; i < patches.count; ++i)
+        PatchSampler::extract(net, patches.centres[i], so.patchSize,
+                              patches.data.data() + std::size_t(i) * patches.patchVoxels());
+      if (so.standardize) {
+        auto ms = PatchSampler::meanStd(patches.data);
+        PatchSampler::standardizeInPlace(patches.data, ms[0], ms[1]);
+        patches.mean = ms[0];
+        patches.std = ms[1];
+      }
+    }
+    log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(so.patchSize) + "^3 from " +
+        std::to_string(patches.candidates) + " candidates");
+    TaskContext tc = stageContext(ctx, 0.08, 0.75, "JULE");
+    JuleTrainer trainer(JuleOptions::fromParameters(params), events);
+    JuleResult jr = trainer.run(patches, &tc);
+    model = std::move(jr.model);
+    model.parameters = params.toJson();
+    ModelFile::save(model, (fs::path(in.outDir) / "model.pt").string());
+    report.writtenFiles.push_back((fs::path(in.outDir) / "model.pt").string());
+    log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods, " +
+        fmt(jr.seconds, 1) + " s");
+  }
+  timings["train_s"] = since(t);
+
+  // 3. Dense features on the stride grid.
+  t = Clock::now();
+  const int stride = params.getInt("stride");
+  DenseFeatureOptions fo;
+  fo.inputMean = model.standardized ? model.patchMean : 0.0;
+  fo.inputStd = model.standardized ? model.patchStd : 1.0;
+  fo.threads = params.getInt("threads");
+  DenseFeatureExtractor extractor(model.network, fo);
+  FeatureGrid grid = extractor.layout(vol, stride, lo, hi);  // window tested on the real intensities
+  FeaturePlan plan = extractor.plan(grid);
+  plan.memory.require("features at stride " + std::to_string(stride),
+                      "use a larger stride (--stride " + std::to_string(std::min(stride * 2, params.getInt("patch_size"))) +
+                          ") or a smaller region");
+  log("features: " + std::to_string(grid.count()) + " grid points at stride " + std::to_string(stride) + ", " +
+      plan.memory.describe());
+  {
+    TaskContext fc = stageContext(ctx, 0.75, 0.92, "features");
+    extractor.compute(grid, net, &fc);
+  }
+  if (params.getBool("feature_intensity")) grid.appendIntensityColumn(vol, params.getDouble("intensity_weight"));
+  timings["features_s"] = since(t);
+
+  // 4. K sweep and k-means.
+  t = Clock::now();
+  int k = params.getInt("k");
+  json sweepJson = json::array();
+  if (in.kSweep) {
+    KSweepOptions ko;
+    ko.kMin = (*in.kSweep)[0];
+    ko.kMax = (*in.kSweep)[1];
+    ko.kmeans.restarts = params.getInt("kmeans_restarts");
+    ko.kmeans.maxIterations = params.getInt("kmeans_max_iter");
+    ko.kmeans.seed = static_cast<uint64_t>(params.getInt("seed"));
+    TaskContext kc = stageContext(ctx, 0.92, 0.95, "K sweep");
+    KSweepResult sweep = kSweep(grid.features.data(), grid.count(), grid.dim, ko, &kc);
+    log("K sweep:   K   inertia        silhouette");
+    for (const auto& e : sweep.entries) {
+      std::ostringstream o;
+      o << "          " << std::setw(2) << e.k << "  " << std::setw(13) << fmt(e.inertia, 2) << "  " << fmt(e.silhouette, 4);
+      log(o.str());
+      sweepJson.push_back({{"k", e.k}, {"inertia", e.inertia}, {"silhouette", e.silhouette}, {"seconds", e.seconds}});
+    }
+    if (in.kFromSweep) k = sweep.bestBySilhouette();
+    log("K = " + std::to_string(k) + (in.kFromSweep ? " (best silhouette)" : ""));
+  }
+  TaskContext kmc = stageContext(ctx, 0.95, 0.97, "k-means");
+  KMeansResult km = clusterGrid(grid, k, params, &kmc);
+  ProjectionOptions po;
+  po.fillUncovered = true;  // patches cannot be centred within w/2 of the border; those voxels take the nearest label
+  Projection proj = LabelProjector(po).project(grid, km.labels.data(), k, vol, &kmc);
+  report.labels = proj.labels;
+  report.k = k;
+  timings["kmeans_s"] = since(t);
+
+  // 5. Scores against a truth, side by side with the baselines at the same stride.
+  json scores = json::object();
+  if (truth) {
+    t = Clock::now();
+    auto score = [&](const std::string& name, const LabelVolume& l) {
+      double v = scoreSegmentation(l, *truth).nmi;
+      report.scores.push_back({name, v});
+      scores[name] = v;
+    };
+    score("jule", proj.labels);
+    const uint64_t seed = static_cast<uint64_t>(params.getInt("seed"));
+    score("intensity_kmeans", intensityKMeans(vol, lo, hi, k, seed).labels);
+    score("multi_otsu", multiOtsu(vol, lo, hi, k).labels);
+    if (stride > 1) score("block_mean_kmeans", blockMeanKMeans(vol, grid, k, params, true, ctx));
+    if (in.compareUntrained) {
+      TaskContext uc = stageContext(ctx, 0.97, 0.99, "untrained network");
+      DenseFeatureExtractor random(makeRandomNetwork(model.spec, seed, false), fo);
+      FeatureGrid rg = random.layout(vol, stride, lo, hi);
+      random.compute(rg, net, &uc);
+      KMeansResult rk = clusterGrid(rg, k, params, &uc);
+      score("untrained_network", LabelProjector(po).project(rg, rk.labels.data(), k, vol, &uc).labels);
+    }
+    timings["scores_s"] = since(t);
+    log("NMI (K = " + std::to_string(k) + ", stride " + std::to_string(stride) + ", voxels with truth > 0):");
+    for (const auto& s : report.scores) {
+      std::ostringstream o;
+      o << "  " << std::left << std::setw(20) << s.method << fmt(s.nmi);
+      log(o.str());
+    }
+  }
+
+  // 6. Outputs.
+  t = Clock::now();
+  const fs::path out(in.outDir);
+  auto wrote = [&](const fs::path& p) { report.writtenFiles.push_back(p.string()); };
+  NiftiIO::writeLabels(proj.labels, (out / "labels.nii.gz").string());
+  wrote(out / "labels.nii.gz");
+  writeTiffLabels(proj.labels, (out / "labels.tif").string());
+  wrote(out / "labels.tif");
+  auto table = defaultLabelTable(k);
+  writeLabelTableJson(table, (out / "label_table.json").string());
+  wrote(out / "label_table.json");
+  writeStatisticsCsv(computeLabelStatistics(vol, proj.labels), table, (out / "statistics.csv").string());
+  wrote(out / "statistics.csv");
+  if (in.writeOverlays) {
+    fs::create_directories(out / "overlays");
+    OverlayStyle style;
+    const auto& d = vol.geom.dims;
+    writeOverlayPng(vol, proj.labels, table, SliceAxis::Z, d[2] / 2, style, (out / "overlay_axial_mid.png").string());
+    writeOverlayPng(vol, proj.labels, table, SliceAxis::Y, d[1] / 2, style, (out / "overlay_coronal_mid.png").string());
+    writeOverlayPng(vol, proj.labels, table, SliceAxis::X, d[0] / 2, style, (out / "overlay_sagittal_mid.png").string());
+    wrote(out / "overlay_axial_mid.png");
+    TaskContext oc = stageContext(ctx, 0.99, 1.0, "overlays");
+    int n = writeOverlayPngs(vol, proj.labels, table, SliceAxis::Z, style, (out / "overlays").string(), "axial", &oc);
+    log("overlays: " + std::to_string(n) + " axial PNGs in " + (out / "overlays").string());
+  }
+  timings["write_s"] = since(t);
+  timings["total_s"] = since(t0);
+
+  // The project beside the outputs reruns this exactly: `juleseg-cli run --project OUTDIR/project.juleseg`.
+  Project project;
+  project.demo = in.demo;
+  if (!in.demo) {
+    project.inputPath = fs::absolute(in.volumePath).string();
+    project.inputSha256 = sha256OfPath(in.volumePath);
+  }
+  project.read = in.read;
+  project.parameters = params;
+  project.parameters.set("k", k);
+  project.parameters.set("threshold_lo", double(lo));
+  project.parameters.set("threshold_hi", double(hi));
+  project.k = k;
+  project.labels = table;
+  project.modelFile = in.modelPath.empty() ? "model.pt" : fs::absolute(in.modelPath).string();
+  project.labelFile = "labels.nii.gz";
+  project.versions = {{"juleseg", JULESEG_VERSION}, {"torch", TorchRuntime::torchVersion()}};
+  project.save((out / "project.juleseg").string());
+  wrote(out / "project.juleseg");
+
+  json run;
+  run["juleseg_version"] = JULESEG_VERSION;
+  run["torch_version"] = TorchRuntime::torchVersion();
+  run["device"] = model.device;
+  run["input"] = in.demo ? "demo:phantom" : in.volumePath;
+  run["dims"] = vol.geom.dims;
+  run["spacing_mm"] = vol.geom.spacing;
+  run["threshold"] = {lo, hi};
+  run["parameters"] = params.toJson();
+  run["seed"] = params.getInt("seed");
+  run["model"] = in.modelPath.empty() ? (out / "model.pt").string() : in.modelPath;
+  run["k"] = k;
+  run["grid_points"] = grid.count();
+  run["feature_mode"] = plan.mode == FeatureMode::Dense ? "dense" : "per-patch";
+  run["k_sweep"] = sweepJson;
+  run["nmi"] = scores;
+  if (!in.truthPath.empty()) run["truth"] = in.truthPath;
+  run["timings"] = timings;
+  run["outputs"] = report.writtenFiles;
+  writeFileAtomically((out / "run.json").string(), run.dump(2) + "\n");
+  report.writtenFiles.push_back((out / "run.json").string());
+  report.runJson = run;
+  reportProgress(ctx, 1.0, "done");
+  return report;
+}
+
+} // namespace jseg

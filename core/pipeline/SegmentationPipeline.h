@@ -1,0 +1,54 @@
+#pragma once
+// The whole method end to end, headless (seed paper §2): volume -> threshold mask -> JULE training (or a
+// saved model) -> dense features on the stride grid -> k-means (optionally a K sweep) -> labels painted on
+// the volume -> outputs. The CLI's `run` drives it; the GUI runs the same stages one job at a time.
+// Torch-free header.
+#include <array>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+#include "core/io/ReadOptions.h"
+#include "core/jule/JuleTrainer.h"
+#include "core/params/ParameterSchema.h"
+
+namespace jseg {
+
+struct PipelineInputs {
+  std::string volumePath;        // empty with demo = true
+  bool demo = false;             // the built-in phantom (and its ground truth)
+  ReadOptions read;
+  std::string modelPath;         // non-empty: use this trained model instead of training
+  std::string truthPath;         // non-empty: NMI against this ground truth (demo: the phantom's own truth)
+  std::string outDir;            // where every output goes (created)
+  std::optional<std::array<int, 2>> kSweep;  // K range to score by inertia and silhouette
+  bool kFromSweep = false;       // pick K by the best silhouette of the sweep instead of parameter k
+  bool compareUntrained = true;  // with a truth: also score an untrained network's features (same stride)
+  bool writeOverlays = true;
+};
+
+struct MethodScore {
+  std::string method;  // "jule", "intensity_kmeans", "multi_otsu", "block_mean_kmeans", "untrained_network"
+  double nmi = 0;
+};
+
+struct PipelineReport {
+  nlohmann::json runJson;              // what run.json holds
+  std::vector<MethodScore> scores;     // when a truth is known
+  LabelVolume labels;
+  std::vector<std::string> writtenFiles;
+  int k = 0;
+};
+
+// Raises InputError for bad parameters or inputs, ResourceError when the features would not fit in memory
+// (the message proposes a larger stride), CancelledError on cancel. Files appear only when complete.
+PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineInputs& inputs,
+                                       const JuleEventSink& events = {}, const TaskContext* ctx = nullptr,
+                                       const std::function<void(const std::string&)>& log = {});
+
+} // namespace jseg

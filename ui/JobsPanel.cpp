@@ -1,0 +1,116 @@
+#include "ui/JobsPanel.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <cmath>
+
+namespace jseg::ui {
+
+QString formatSeconds(double s) {
+  if (s < 0) return QStringLiteral("—");
+  if (s < 60) return QString("%1 s").arg(s, 0, 'f', s < 10 ? 1 : 0);
+  if (s < 3600) return QString("%1 min %2 s").arg(int(s) / 60).arg(int(s) % 60);
+  return QString("%1 h %2 min").arg(int(s) / 3600).arg((int(s) % 3600) / 60);
+}
+
+JobsPanel::JobsPanel(JobBridge* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+  auto* lay = new QVBoxLayout(this);
+  lay->setContentsMargins(2, 2, 2, 2);
+  tree_ = new QTreeWidget;
+  tree_->setColumnCount(5);
+  tree_->setHeaderLabels({"Job", "State", "Progress", "Elapsed", "ETA"});
+  tree_->setRootIsDecorated(false);
+  tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  tree_->setColumnWidth(2, 160);
+  lay->addWidget(tree_);
+  auto* row = new QHBoxLayout;
+  auto* cancel = new QPushButton("Cancel");
+  cancel->setToolTip("Cancel the selected job (or every running job when none is selected); nothing half-written "
+                     "is left behind");
+  auto* clear = new QPushButton("Clear finished");
+  clear->setToolTip("Remove finished, failed and cancelled jobs from the list");
+  row->addWidget(cancel);
+  row->addWidget(clear);
+  row->addStretch();
+  lay->addLayout(row);
+  connect(cancel, &QPushButton::clicked, this, [this] {
+    auto sel = tree_->selectedItems();
+    if (sel.isEmpty()) {
+      jobs_->cancelAll();
+      return;
+    }
+    for (auto* it : sel) jobs_->cancel(it->data(0, Qt::UserRole).toULongLong());
+  });
+  connect(clear, &QPushButton::clicked, this, [this] {
+    for (auto it = items_.begin(); it != items_.end();) {
+      QString st = it->second->text(1);
+      if (st == "Finished" || st == "Failed" || st == "Cancelled") {
+        delete it->second;
+        bars_.erase(it->first);
+        it = items_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  });
+  connect(jobs_, &JobBridge::jobEvent, this, &JobsPanel::onEvent);
+}
+
+void JobsPanel::onEvent(const JobEvent& e) {
+  if (e.kind == JobEvent::Kind::Data) return;
+  QTreeWidgetItem*& item = items_[e.jobId];
+  if (!item) {
+    item = new QTreeWidgetItem(tree_);
+    item->setText(0, QString::fromStdString(e.jobName));
+    item->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(e.jobId));
+    auto* bar = new QProgressBar;
+    bar->setRange(0, 1000);
+    bar->setValue(0);
+    bar->setTextVisible(true);
+    bars_[e.jobId] = bar;
+    tree_->setItemWidget(item, 2, bar);
+    tree_->scrollToItem(item);
+  }
+  QProgressBar* bar = bars_[e.jobId];
+  switch (e.kind) {
+    case JobEvent::Kind::Queued: item->setText(1, "Queued"); break;
+    case JobEvent::Kind::Started: item->setText(1, "Running"); break;
+    case JobEvent::Kind::Progress: item->setText(1, "Running"); break;
+    case JobEvent::Kind::Finished:
+      item->setText(1, "Finished");
+      bar->setRange(0, 1000);
+      bar->setValue(1000);
+      break;
+    case JobEvent::Kind::Failed: item->setText(1, "Failed"); break;
+    case JobEvent::Kind::Cancelled: item->setText(1, "Cancelled"); break;
+    default: break;
+  }
+  if (e.kind == JobEvent::Kind::Progress || e.kind == JobEvent::Kind::Started) {
+    if (e.fraction >= 0) {
+      bar->setRange(0, 1000);
+      bar->setValue(int(std::lround(e.fraction * 1000)));
+    } else {
+      bar->setRange(0, 0);  // busy indicator
+    }
+    if (!e.message.empty()) bar->setFormat(QString::fromStdString(e.message) + "  %p%");
+  }
+  if (e.kind == JobEvent::Kind::Failed) {
+    item->setToolTip(1, QString::fromStdString(e.message));
+    bar->setRange(0, 1000);
+    bar->setFormat("failed");
+  }
+  if (e.kind == JobEvent::Kind::Cancelled) {
+    bar->setRange(0, 1000);
+    bar->setFormat("cancelled");
+  }
+  item->setText(3, formatSeconds(e.elapsedSeconds));
+  bool ended = e.kind == JobEvent::Kind::Finished || e.kind == JobEvent::Kind::Failed ||
+               e.kind == JobEvent::Kind::Cancelled;
+  item->setText(4, ended ? QString() : formatSeconds(e.etaSeconds));
+}
+
+} // namespace jseg::ui

@@ -1,0 +1,127 @@
+#include "ui/KPickerPanel.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QScatterSeries>
+#include <QSpinBox>
+#include <QValueAxis>
+#include <QVBoxLayout>
+#include <algorithm>
+
+namespace jseg::ui {
+
+KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
+  auto* lay = new QVBoxLayout(this);
+  lay->setContentsMargins(4, 4, 4, 4);
+  features_ = new QPushButton("Extract features && sweep K");
+  features_->setToolTip("Run the trained network densely over the volume at the chosen stride, then k-means for "
+                        "K = 2..10 (inertia and silhouette per K)");
+  lay->addWidget(features_);
+  status_ = new QLabel("Train or load a model first.");
+  status_->setWordWrap(true);
+  lay->addWidget(status_);
+
+  auto* chart = new QChart;
+  chart->setTitle("k-means per K");
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  inertia_ = new QLineSeries;
+  inertia_->setName("inertia");
+  inertia_->setPointsVisible(true);
+  silhouette_ = new QLineSeries;
+  silhouette_->setName("silhouette");
+  silhouette_->setPointsVisible(true);
+  marker_ = new QScatterSeries;
+  marker_->setName("chosen K");
+  marker_->setMarkerSize(12);
+  chart->addSeries(inertia_);
+  chart->addSeries(silhouette_);
+  chart->addSeries(marker_);
+  auto* x = new QValueAxis;
+  x->setRange(2, 10);
+  x->setTickCount(9);
+  x->setLabelFormat("%d");
+  x->setTitleText("K");
+  inertiaAxis_ = new QValueAxis;
+  inertiaAxis_->setTitleText("inertia");
+  inertiaAxis_->setLabelFormat("%.3g");
+  silAxis_ = new QValueAxis;
+  silAxis_->setTitleText("silhouette");
+  silAxis_->setRange(0, 1);
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(inertiaAxis_, Qt::AlignLeft);
+  chart->addAxis(silAxis_, Qt::AlignRight);
+  for (auto* s : {static_cast<QXYSeries*>(inertia_), static_cast<QXYSeries*>(marker_)}) {
+    s->attachAxis(x);
+    s->attachAxis(inertiaAxis_);
+  }
+  silhouette_->attachAxis(x);
+  silhouette_->attachAxis(silAxis_);
+  auto* view = new QChartView(chart);
+  view->setRenderHint(QPainter::Antialiasing);
+  view->setMinimumHeight(200);
+  lay->addWidget(view, 1);
+
+  auto* row = new QHBoxLayout;
+  row->addWidget(new QLabel("Regions K"));
+  k_ = new QSpinBox;
+  k_->setRange(2, 10);
+  k_->setValue(3);
+  k_->setToolTip("Number of regions; the slices show a preview at once");
+  row->addWidget(k_);
+  apply_ = new QPushButton("Apply to volume");
+  apply_->setToolTip("Paint the labels of the chosen K on the whole volume");
+  row->addWidget(apply_);
+  row->addStretch();
+  lay->addLayout(row);
+  k_->setEnabled(false);
+  apply_->setEnabled(false);
+  connect(k_, &QSpinBox::valueChanged, this, [this](int k) {
+    marker_->clear();
+    for (const auto& p : points_)
+      if (p.k == k) marker_->append(k, p.inertia);
+    Q_EMIT kChanged(k);
+  });
+}
+
+void KPickerPanel::setStatus(const QString& s) { status_->setText(s); }
+
+void KPickerPanel::clear() {
+  points_.clear();
+  inertia_->clear();
+  silhouette_->clear();
+  marker_->clear();
+  k_->setEnabled(false);
+  apply_->setEnabled(false);
+}
+
+void KPickerPanel::setCurve(const std::vector<KCurvePoint>& points, int suggestedK) {
+  points_ = points;
+  inertia_->clear();
+  silhouette_->clear();
+  double maxI = 0, minS = 0, maxS = 0.1;
+  for (const auto& p : points) {
+    inertia_->append(p.k, p.inertia);
+    silhouette_->append(p.k, p.silhouette);
+    maxI = std::max(maxI, p.inertia);
+    minS = std::min(minS, p.silhouette);
+    maxS = std::max(maxS, p.silhouette);
+  }
+  inertiaAxis_->setRange(0, maxI > 0 ? maxI * 1.05 : 1);
+  silAxis_->setRange(minS, maxS * 1.1);
+  k_->setEnabled(!points.empty());
+  apply_->setEnabled(!points.empty());
+  marker_->clear();
+  for (const auto& p : points_)
+    if (p.k == k_->value()) marker_->append(p.k, p.inertia);
+  if (suggestedK > 0)
+    setStatus(QString("Highest silhouette at K = %1. Change K to preview; Apply paints the volume.").arg(suggestedK));
+}
+
+int KPickerPanel::k() const { return k_->value(); }
+void KPickerPanel::setK(int k) { k_->setValue(k); }
+
+} // namespace jseg::ui

@@ -1,0 +1,271 @@
+#include "ui/ParameterPanel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "core/base/Errors.h"
+#include "ui/HistogramWidget.h"
+
+namespace jseg::ui {
+
+namespace {
+QString tip(const ParamSpec& s) {
+  return QString("<b>%1</b> (%2)<br>%3").arg(QString::fromStdString(s.label), QString::fromStdString(s.cliFlag()),
+                                           QString::fromStdString(s.help).toHtmlEscaped());
+}
+} // namespace
+
+ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
+  auto* lay = new QVBoxLayout(this);
+  lay->setContentsMargins(4, 4, 4, 4);
+
+  auto* presetRow = new QFormLayout;
+  preset_ = new QComboBox;
+  for (const auto& p : parameterPresets()) {
+    preset_->addItem(QString::fromStdString(p.name));
+    preset_->setItemData(preset_->count() - 1, QString::fromStdString(p.help), Qt::ToolTipRole);
+  }
+  preset_->setToolTip("Load a preset: paper = Moriya et al.'s settings (hours on a CPU), fast = minutes on a CPU");
+  presetRow->addRow("Preset", preset_);
+  lay->addLayout(presetRow);
+
+  // Threshold window with histogram: the first thing a user tunes, so it is always visible.
+  auto* maskBox = new QGroupBox("Mask");
+  auto* maskLay = new QVBoxLayout(maskBox);
+  histogram_ = new HistogramWidget;
+  maskLay->addWidget(histogram_);
+  auto* form = new QFormLayout;
+  auto mkThr = [&](const char* name) {
+    const ParamSpec& s = paramSpec(name);
+    auto* sb = new QDoubleSpinBox;
+    sb->setRange(-1e9, 1e9);
+    sb->setDecimals(2);
+    sb->setToolTip(tip(s));
+    sb->setKeyboardTracking(false);
+    form->addRow(QString::fromStdString(s.label), sb);
+    return sb;
+  };
+  lo_ = mkThr("threshold_lo");
+  hi_ = mkThr("threshold_hi");
+  maskLay->addLayout(form);
+  showMask_ = new QCheckBox("Show mask overlay");
+  showMask_->setChecked(true);
+  showMask_->setToolTip("Tint the voxels inside [low, high] on the slices (updated while you drag)");
+  maskLay->addWidget(showMask_);
+  lay->addWidget(maskBox);
+
+  // Every other schema parameter, grouped; advanced ones under a toggle per group.
+  std::vector<std::string> groups;
+  for (const auto& s : parameterSchema())
+    if (s.group != "Mask" && std::find(groups.begin(), groups.end(), s.group) == groups.end()) groups.push_back(s.group);
+  for (const auto& g : groups) {
+    auto* box = new QGroupBox(QString::fromStdString(g));
+    auto* bl = new QVBoxLayout(box);
+    auto* basic = new QFormLayout;
+    auto* advWidget = new QWidget;
+    auto* adv = new QFormLayout(advWidget);
+    adv->setContentsMargins(0, 0, 0, 0);
+    int nAdv = 0;
+    for (const auto& s : parameterSchema()) {
+      if (s.group != g) continue;
+      QWidget* ed = editorFor(s);
+      auto* label = new QLabel(QString::fromStdString(s.label));
+      label->setToolTip(tip(s));
+      (s.advanced ? adv : basic)->addRow(label, ed);
+      if (s.advanced) ++nAdv;
+    }
+    bl->addLayout(basic);
+    if (g == "Segmentation") {
+      showGrid_ = new QCheckBox("Show sampling grid");
+      showGrid_->setToolTip("Draw the patch centres at the current stride on the slices, and the patch size as a "
+                            "square around the crosshair");
+      bl->addWidget(showGrid_);
+      connect(showGrid_, &QCheckBox::toggled, this, [this] { emitGrid(); });
+    }
+    if (nAdv > 0) {
+      auto* toggle = new QToolButton;
+      toggle->setText(QString("Advanced (%1)").arg(nAdv));
+      toggle->setCheckable(true);
+      toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+      toggle->setArrowType(Qt::RightArrow);
+      toggle->setAutoRaise(true);
+      advWidget->setVisible(false);
+      connect(toggle, &QToolButton::toggled, this, [toggle, advWidget](bool on) {
+        advWidget->setVisible(on);
+        toggle->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+      });
+      bl->addWidget(toggle);
+      bl->addWidget(advWidget);
+    }
+    lay->addWidget(box);
+  }
+  lay->addStretch();
+
+  connect(preset_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+    if (!updating_) applyPreset(name.toStdString());
+  });
+  auto thrChanged = [this] {
+    if (updating_) return;
+    histogram_->setRange(lo_->value(), hi_->value());
+    Q_EMIT thresholdChanged(lo_->value(), hi_->value());
+  };
+  connect(lo_, &QDoubleSpinBox::valueChanged, this, thrChanged);
+  connect(hi_, &QDoubleSpinBox::valueChanged, this, thrChanged);
+  connect(histogram_, &HistogramWidget::rangeEdited, this, [this](double lo, double hi) {
+    updating_ = true;
+    lo_->setValue(lo);
+    hi_->setValue(hi);
+    updating_ = false;
+    Q_EMIT thresholdChanged(lo_->value(), hi_->value());
+  });
+  connect(showMask_, &QCheckBox::toggled, this, &ParameterPanel::maskVisibilityChanged);
+  setParameters(Parameters::preset(parameterPresets().front().name));
+}
+
+QWidget* ParameterPanel::editorFor(const ParamSpec& s) {
+  QWidget* w = nullptr;
+  switch (s.type) {
+    case ParamType::Int: {
+      auto* sb = new QSpinBox;
+      sb->setRange(int(std::max(-2147483647.0, s.min)), int(std::min(2147483647.0, s.max)));
+      sb->setKeyboardTracking(false);
+      connect(sb, &QSpinBox::valueChanged, this, [this, name = s.name] {
+        if (updating_) return;
+        if (name == "stride" || name == "patch_size") emitGrid();
+        Q_EMIT parametersChanged();
+      });
+      w = sb;
+      break;
+    }
+    case ParamType::Double: {
+      auto* sb = new QDoubleSpinBox;
+      sb->setRange(s.min, s.max);
+      double mag = std::abs(s.defaultValue.get<double>());
+      sb->setDecimals(mag > 0 && mag < 1e-3 ? 7 : 4);
+      sb->setSingleStep(mag > 0 ? mag / 10 : 0.1);
+      sb->setKeyboardTracking(false);
+      connect(sb, &QDoubleSpinBox::valueChanged, this, [this] {
+        if (!updating_) Q_EMIT parametersChanged();
+      });
+      w = sb;
+      break;
+    }
+    case ParamType::Bool: {
+      auto* cb = new QCheckBox;
+      connect(cb, &QCheckBox::toggled, this, [this] {
+        if (!updating_) Q_EMIT parametersChanged();
+      });
+      w = cb;
+      break;
+    }
+    case ParamType::Choice: {
+      auto* cb = new QComboBox;
+      for (const auto& c : s.choices) cb->addItem(QString::fromStdString(c));
+      connect(cb, &QComboBox::currentTextChanged, this, [this] {
+        if (!updating_) Q_EMIT parametersChanged();
+      });
+      w = cb;
+      break;
+    }
+  }
+  w->setToolTip(tip(s));
+  w->setObjectName(QString::fromStdString("param_" + s.name));
+  editors_[s.name] = w;
+  return w;
+}
+
+void ParameterPanel::setEditorValue(const std::string& name, const nlohmann::json& v) {
+  auto it = editors_.find(name);
+  if (it == editors_.end()) return;
+  if (auto* sb = qobject_cast<QSpinBox*>(it->second)) sb->setValue(v.get<int>());
+  else if (auto* ds = qobject_cast<QDoubleSpinBox*>(it->second)) ds->setValue(v.get<double>());
+  else if (auto* cb = qobject_cast<QCheckBox*>(it->second)) cb->setChecked(v.get<bool>());
+  else if (auto* co = qobject_cast<QComboBox*>(it->second)) co->setCurrentText(QString::fromStdString(v.get<std::string>()));
+}
+
+void ParameterPanel::setParameters(const Parameters& p) {
+  updating_ = true;
+  for (const auto& s : parameterSchema()) setEditorValue(s.name, p.get(s.name));
+  updating_ = false;
+  emitGrid();
+  Q_EMIT parametersChanged();
+}
+
+void ParameterPanel::applyPreset(const std::string& name) {
+  // A preset replaces the tuned values but keeps the threshold the user chose for this volume.
+  double lo = lo_->value(), hi = hi_->value();
+  Parameters p = Parameters::preset(name);
+  setParameters(p);
+  updating_ = true;
+  preset_->setCurrentText(QString::fromStdString(name));
+  lo_->setValue(lo);
+  hi_->setValue(hi);
+  updating_ = false;
+}
+
+Parameters ParameterPanel::parameters() const {
+  Parameters p;
+  for (const auto& [name, w] : editors_) {
+    if (auto* sb = qobject_cast<QSpinBox*>(w)) p.set(name, sb->value());
+    else if (auto* ds = qobject_cast<QDoubleSpinBox*>(w)) p.set(name, ds->value());
+    else if (auto* cb = qobject_cast<QCheckBox*>(w)) p.set(name, cb->isChecked());
+    else if (auto* co = qobject_cast<QComboBox*>(w)) p.set(name, co->currentText().toStdString());
+  }
+  p.set("threshold_lo", lo_->value());
+  p.set("threshold_hi", hi_->value());
+  p.validate();
+  return p;
+}
+
+void ParameterPanel::setStats(const VolumeStats& s) {
+  histogram_->setStats(s);
+  double span = double(s.max) - s.min;
+  int decimals = span >= 100 ? 1 : (span >= 1 ? 3 : 5);
+  for (auto* sb : {lo_, hi_}) {
+    sb->setDecimals(decimals);
+    sb->setSingleStep(span > 0 ? span / 200 : 1);
+  }
+}
+
+void ParameterPanel::setThreshold(double lo, double hi) {
+  updating_ = true;
+  lo_->setValue(lo);
+  hi_->setValue(hi);
+  updating_ = false;
+  histogram_->setRange(lo_->value(), hi_->value());
+  Q_EMIT thresholdChanged(lo_->value(), hi_->value());
+}
+
+double ParameterPanel::thresholdLo() const { return lo_->value(); }
+double ParameterPanel::thresholdHi() const { return hi_->value(); }
+bool ParameterPanel::showMask() const { return showMask_->isChecked(); }
+bool ParameterPanel::showGrid() const { return showGrid_ && showGrid_->isChecked(); }
+
+void ParameterPanel::setShowMask(bool on) { showMask_->setChecked(on); }
+
+void ParameterPanel::setShowGrid(bool on) {
+  if (showGrid_) showGrid_->setChecked(on);
+}
+
+void ParameterPanel::setValue(const std::string& name, const nlohmann::json& value) {
+  Parameters p = parameters();
+  p.set(name, value);
+  setEditorValue(name, p.get(name));
+}
+
+void ParameterPanel::emitGrid() {
+  auto* stride = qobject_cast<QSpinBox*>(editors_["stride"]);
+  auto* patch = qobject_cast<QSpinBox*>(editors_["patch_size"]);
+  if (!stride || !patch || !showGrid_) return;
+  Q_EMIT gridChanged(showGrid_->isChecked(), stride->value(), patch->value());
+}
+
+} // namespace jseg::ui

@@ -1,0 +1,61 @@
+#pragma once
+// The tuning panel, built from the one parameter schema (core/params): a preset combo, the threshold
+// window with the histogram and the live mask preview, then one group box per schema group with the
+// advanced parameters behind a collapsible section. Tooltips are the schema's help texts.
+#include <QWidget>
+#include <map>
+#include <string>
+
+#include "core/params/ParameterSchema.h"
+#include "ui/VolumeStats.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+
+namespace jseg::ui {
+
+class HistogramWidget;
+
+class ParameterPanel : public QWidget {
+  Q_OBJECT
+public:
+  explicit ParameterPanel(QWidget* parent = nullptr);
+
+  // Current values; InputError (from the schema's validation) when they are inconsistent.
+  Parameters parameters() const;
+  void setParameters(const Parameters& p);
+  void applyPreset(const std::string& name);
+  void setStats(const VolumeStats& s);
+  void setThreshold(double lo, double hi);
+  double thresholdLo() const;
+  double thresholdHi() const;
+  bool showMask() const;
+  bool showGrid() const;
+  void setShowGrid(bool on);
+  void setShowMask(bool on);
+  // Sets one schema parameter's editor (InputError for an unknown name or a bad value).
+  void setValue(const std::string& name, const nlohmann::json& value);
+
+Q_SIGNALS:
+  void thresholdChanged(double lo, double hi);
+  void maskVisibilityChanged(bool on);
+  void gridChanged(bool show, int stride, int patchSize);
+  void parametersChanged();
+
+private:
+  QWidget* editorFor(const ParamSpec& spec);
+  void setEditorValue(const std::string& name, const nlohmann::json& v);
+  void emitGrid();
+
+  QComboBox* preset_ = nullptr;
+  HistogramWidget* histogram_ = nullptr;
+  QDoubleSpinBox* lo_ = nullptr;
+  QDoubleSpinBox* hi_ = nullptr;
+  QCheckBox* showMask_ = nullptr;
+  QCheckBox* showGrid_ = nullptr;
+  std::map<std::string, QWidget*> editors_;
+  bool updating_ = false;
+};
+
+} // namespace jseg::ui
