@@ -27,6 +27,7 @@ struct GuiOptions {
   QString view;  // "", "axial", "coronal", "sagittal": screenshot of that view only
   bool quitAfterLoad = false;
   bool segment = false;  // train, extract features and apply K, then screenshot/quit
+  QString stopAfter;     // with --segment: "training" or "features" ends the scripted run early
   QString modelFile;
   QString preset;
   double lo = 0, hi = 0;
@@ -54,8 +55,12 @@ bool parse(QApplication& app, GuiOptions& o) {
   QCommandLineOption k("k", "Number of regions K (2..10)", "K");
   QCommandLineOption grid("show-grid", "Show the sampling grid on the slices");
   QCommandLineOption size("size", "Window size WxH", "WxH");
+  QCommandLineOption stop("stop-after",
+                          "With --segment: take the screenshot/quit after this stage (training, features) instead of "
+                          "after the labels",
+                          "STAGE");
   QCommandLineOption set("set", "Set a parameter of the schema, e.g. --set patches=500 (repeatable)", "NAME=VALUE");
-  p.addOptions({demo, shot, view, quit, seg, model, preset, thr, k, grid, size, set});
+  p.addOptions({demo, shot, view, quit, seg, model, preset, thr, k, grid, size, set, stop});
   p.process(app);
   if (!p.positionalArguments().isEmpty()) o.file = p.positionalArguments().first();
   o.demo = p.isSet(demo);
@@ -63,6 +68,11 @@ bool parse(QApplication& app, GuiOptions& o) {
   o.view = p.value(view).toLower();
   o.quitAfterLoad = p.isSet(quit);
   o.segment = p.isSet(seg);
+  o.stopAfter = p.value(stop);
+  if (!o.stopAfter.isEmpty() && o.stopAfter != "training" && o.stopAfter != "features") {
+    std::cerr << "juleseg: --stop-after expects training or features\n";
+    return false;
+  }
   o.modelFile = p.value(model);
   o.preset = p.value(preset);
   o.grid = p.isSet(grid);
@@ -198,13 +208,20 @@ int guiMain(int argc, char** argv) {
   });
   QObject::connect(&w, &MainWindow::trainingFinished, &w, [&](bool ok) {
     if (!o.segment) return;
-    if (ok) w.startFeatures();
+    if (ok && o.stopAfter == "training") finish(true);
+    else if (ok) w.startFeatures();
     else finish(false);
   });
   QObject::connect(&w, &MainWindow::featuresReady, &w, [&](bool ok) {
     if (!o.segment) return;
-    if (ok) w.applyK(o.k > 0 ? o.k : w.kPicker()->k());
-    else finish(false);
+    if (ok && o.stopAfter == "features") {
+      // The K preview of the visible slices is a job of its own: give it a moment to land.
+      QTimer::singleShot(2500, &w, [&] { finish(true); });
+    } else if (ok) {
+      w.applyK(o.k > 0 ? o.k : w.kPicker()->k());
+    } else {
+      finish(false);
+    }
   });
   QObject::connect(&w, &MainWindow::labelsApplied, &w, [&](bool ok) {
     if (o.segment) finish(ok);

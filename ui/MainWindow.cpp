@@ -408,10 +408,8 @@ void MainWindow::openDemo() {
       {[this, result] {
          loadJob_ = 0;
          if (result->volume->description.empty()) result->volume->description = "demo phantom";
-         finishLoad(result->volume, result->stats, "demo phantom");
-         truth_ = result->truth;
-         params_->setThreshold(result->lo, result->hi);
-         labels_->setNmi("Ground truth: the phantom's tissues");
+         const float threshold[2] = {result->lo, result->hi};
+         finishLoad(result->volume, result->stats, "demo phantom", result->truth, threshold);
        },
        [this](const QString& msg) {
          loadJob_ = 0;
@@ -421,7 +419,8 @@ void MainWindow::openDemo() {
        [this] { loadJob_ = 0; }});
 }
 
-void MainWindow::finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const QString& path) {
+void MainWindow::finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const QString& path,
+                            std::shared_ptr<LabelVolume> truth, const float* threshold) {
   grid_.reset();
   sweep_.reset();
   truth_.reset();
@@ -432,7 +431,12 @@ void MainWindow::finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const 
   model_->setVolume(v, stats);
   params_->setStats(stats);
   auto thr = initialThreshold(stats);
-  params_->setThreshold(thr[0], thr[1]);
+  if (threshold) params_->setThreshold(threshold[0], threshold[1]);
+  else params_->setThreshold(thr[0], thr[1]);
+  if (truth) {
+    truth_ = truth;
+    labels_->setNmi("Ground truth: the phantom's tissues");
+  }
   const auto& g = v->geom;
   setWindowTitle(QString("%1 — juleseg").arg(fileNameOf(path)));
   QString msg = QString("%1: %2 × %3 × %4 voxels, %5 × %6 × %7 mm%8, %9, range %10 … %11")

@@ -81,7 +81,10 @@ private:
   void buildMenus();
   void buildDocks();
   void showError(const QString& title, const QString& message);
-  void finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const QString& path);
+  // truth and threshold (demo phantom) are installed before volumeLoaded() is emitted, so whatever reacts to
+  // the signal (scripted runs, tests) sees the volume's own threshold and ground truth.
+  void finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const QString& path,
+                  std::shared_ptr<LabelVolume> truth = nullptr, const float* threshold = nullptr);
   void addRecent(const QString& path);
   void updateRecentMenu();
   void updateActions();

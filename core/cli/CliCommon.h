@@ -44,5 +44,6 @@ void registerEvalCommand(CLI::App& app);
 void registerDemoCommand(CLI::App& app);
 void registerRunCommand(CLI::App& app);
 void registerSlurmCommand(CLI::App& app);
+void registerParamsCommand(CLI::App& app);
 
 } // namespace jseg::cli

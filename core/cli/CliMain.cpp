@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   registerClusterImagesCommand(app);
   registerRunCommand(app);
   registerSlurmCommand(app);
+  registerParamsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
