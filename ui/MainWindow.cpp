@@ -1,5 +1,7 @@
 #include "ui/MainWindow.h"
 
+#include <set>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -604,6 +606,19 @@ void MainWindow::startTraining() {
 void MainWindow::loadModelFile(const QString& path) {
   try {
     juleModel_ = std::make_shared<JuleModel>(ModelFile::load(path.toStdString()));
+    // Show what the model was trained with; segmentation-time settings (window, stride, K) stay the user's.
+    static const std::set<std::string> keep = {"threshold_lo", "threshold_hi", "stride", "k", "kmeans_restarts",
+                                               "kmeans_max_iter", "feature_intensity", "intensity_weight",
+                                               "threads", "device"};
+    if (juleModel_->parameters.is_object())
+      for (auto it = juleModel_->parameters.begin(); it != juleModel_->parameters.end(); ++it)
+        if (!keep.count(it.key())) {
+          try {
+            params_->setValue(it.key(), it.value());
+          } catch (const std::exception&) {
+            // A parameter this version does not know: the model still works, the panel just cannot show it.
+          }
+        }
     statusBar()->showMessage("Model loaded: " + path, 5000);
   } catch (const std::exception& ex) {
     showError("Could not load the model", ex.what());
