@@ -46,6 +46,20 @@ std::vector<float> smoothField(int n, double sigma, std::mt19937_64& rng) {
   return f;
 }
 
+// Band-pass texture: fine grain minus its own coarse average, so that the structure is spatially
+// correlated over a few voxels (like alveolar walls) while its mean over a few voxels stays put.
+std::vector<float> bandPassField(int n, double grain, std::mt19937_64& rng) {
+  std::vector<float> f = smoothField(n, grain, rng);
+  std::vector<float> coarse = f;
+  gaussianBlur(coarse, n, 2.0 * grain);
+  for (std::size_t i = 0; i < f.size(); ++i) f[i] -= coarse[i];
+  double s2 = 0;
+  for (float x : f) s2 += double(x) * x;
+  const float sd = float(std::sqrt(s2 / double(f.size())));
+  for (auto& x : f) x /= sd;
+  return f;
+}
+
 } // namespace
 
 Phantom makeDemoPhantom(const PhantomOptions& o) {
@@ -67,12 +81,15 @@ Phantom makeDemoPhantom(const PhantomOptions& o) {
   auto tissueA = smoothField(n, scale, rng);
   auto tissueB = smoothField(n, scale, rng);
   auto tissueC = smoothField(n, scale, rng);
-  auto texture = smoothField(n, 0.6, rng);  // grain of about one voxel: visible over a patch, not per voxel
+  // A grain of a few voxels: overlapping patches of tissue 3 then resemble each other, as real tissue
+  // structure does. With a one-voxel grain (white noise) a textured patch's nearest raw patch is a flat
+  // tissue-2 one, so JULE's 1-NN initial clusters mix tissues 2 and 3 before the network learns anything.
+  auto texture = o.bandPass ? bandPassField(n, o.textureGrain, rng) : smoothField(n, o.textureGrain, rng);
   std::normal_distribution<float> noise(0.f, 1.f);
 
   // Intensities in a 16-bit micro-CT-like range.
   const float background = 1000, lowMean = 8500, highMean = 12000;
-  const float lowSd = 300, textureSd = 2500, backgroundSd = 150;
+  const float lowSd = 300, textureSd = float(o.textureSd), backgroundSd = 150;
   const double c = (n - 1) / 2.0;
   const double pi = 3.14159265358979323846;
   double seeds[3][3];
@@ -86,8 +103,9 @@ Phantom makeDemoPhantom(const PhantomOptions& o) {
     for (int y = 0; y < n; ++y)
       for (int x = 0; x < n; ++x) {
         const std::size_t i = g.index(x, y, z);
-        // Ellipsoid with radii 0.44n, 0.40n, 0.42n whose surface is pushed in and out by a smooth field.
-        const double dx = (x - c) / (0.44 * n), dy = (y - c) / (0.40 * n), dz = (z - c) / (0.42 * n);
+        // Ellipsoid with radii (1.05, 0.95, 1) x specimenRadius x n whose surface is pushed in and out by a smooth field.
+        const double R = o.specimenRadius * n;
+        const double dx = (x - c) / (R * 0.44 / 0.42), dy = (y - c) / (R * 0.40 / 0.42), dz = (z - c) / R;
         const double r = std::sqrt(dx * dx + dy * dy + dz * dz);
         if (r > 1.0 + 0.08 * boundary[i]) {
           p.volume.voxels[i] = std::max(0.f, background + backgroundSd * noise(rng));

@@ -18,6 +18,12 @@ struct PhantomOptions {
   uint64_t seed = 7;
   double spacingMm = 0.03;   // 30 µm, micro-CT-like
   double regionScale = 16;   // smoothness (voxels) of the tissue regions at size 96 (scaled with size)
+  // 1.7 (band-pass) is the coarsest grain at which a 5^3 local mean+sd rule still separates the tissues
+  // (test_baselines); the old 0.6 white-noise grain hid tissue 3 from JULE's raw-patch initial clusters.
+  double textureGrain = 1.7; // smoothing sigma (voxels) of tissue 3's texture
+  bool bandPass = true;      // texture without its coarse component (see Phantom.cpp)
+  double textureSd = 2500;   // amplitude of tissue 3's texture
+  double specimenRadius = 0.42;  // mean radius of the specimen as a fraction of the edge length
 };
 
 struct Phantom {
