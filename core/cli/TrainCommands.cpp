@@ -57,7 +57,7 @@ const std::vector<std::string>& juleParameterNames() {
       "eta", "knn", "kc", "lambda", "lambda_min_clusters", "faithful_triangular_knn", "fast_row_update",
       "recluster_final", "epochs_per_period", "batch_size", "learning_rate", "momentum", "dampening",
       "weight_decay", "lr_gamma", "lr_power", "margin", "triplet_gamma", "negatives", "anchor_only_gradient",
-      "final_pass", "bn_train_features", "max_epochs"};
+      "final_pass", "bn_train_features", "initial_clusters", "max_epochs"};
   return names;
 }
 

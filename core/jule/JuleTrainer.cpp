@@ -72,6 +72,7 @@ JuleOptions JuleOptions::fromParameters(const Parameters& p) {
   o.finalPass = p.getBool("final_pass");
   o.reclusterFinal = p.getBool("recluster_final");
   o.bnTrainModeFeatures = p.getBool("bn_train_features");
+  o.initialFromNetwork = p.getString("initial_clusters") == "network";
   o.maxEpochs = p.getInt("max_epochs");
   o.seed = static_cast<uint64_t>(p.getInt("seed"));
   o.device = p.getString("device");
@@ -95,6 +96,7 @@ nlohmann::json optionsJson(const JuleOptions& o) {
           {"margin", o.margin}, {"triplet_gamma", o.tripletGamma}, {"negatives", o.negatives},
           {"anchor_only_gradient", o.anchorOnlyGradient}, {"final_pass", o.finalPass},
           {"recluster_final", o.reclusterFinal}, {"bn_train_features", o.bnTrainModeFeatures},
+          {"initial_clusters", o.initialFromNetwork ? "network" : "raw"},
           {"max_epochs", o.maxEpochs}, {"seed", o.seed}, {"device", o.device}, {"knn", o.gdl.ks},
           {"kc", o.gdl.kc}, {"lambda", o.gdl.lambda}, {"lambda_min_clusters", o.gdl.lambdaMinClusters},
           {"faithful_triangular_knn", o.gdl.faithfulTriangularKnn}, {"fast_row_update", o.gdl.fastRowUpdate}};
@@ -354,8 +356,14 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
     AgglomerativeClustering agg(o.gdl);
     // Period 0: raw samples, rows renormalised to norm <= 1 as torch's renorm(2,1,1) does.
     auto periodStart = Clock::now();
-    reportProgress(ctx, 0.0, "initial clusters on raw patches");
-    {
+    reportProgress(ctx, 0.0, o.initialFromNetwork ? "initial clusters on untrained features" : "initial clusters on raw patches");
+    if (o.initialFromNetwork) {
+      // Raw-voxel distances see noise-like texture as noise; the random network's filters respond to it.
+      auto feats = m.extractFeatures();
+      auto t = Clock::now();
+      labels = agg.initialise(feats.data(), n, o.network.featureDim, ctx);
+      m.clusterSeconds = since(t);
+    } else {
       std::vector<float> raw(samples, samples + std::size_t(n) * D);
       for (int i = 0; i < n; ++i) {
         float* r = raw.data() + std::size_t(i) * D;

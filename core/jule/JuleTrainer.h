@@ -40,6 +40,7 @@ struct JuleOptions {
   bool finalPass = true;           // Moriya et al.: train once more on the final labels
   bool reclusterFinal = false;     // JULE-RC
   bool bnTrainModeFeatures = false;  // reference quirk: cluster on features from BN in training mode
+  bool initialFromNetwork = false;   // period 0 clusters the untrained network's features, not raw patches
   int maxEpochs = 1000;
   uint64_t seed = 1;
   std::string device = "auto";
