@@ -37,6 +37,7 @@
 #include "core/jule/JuleTrainer.h"
 #include "core/jule/ModelFile.h"
 #include "core/jule/PatchSampler.h"
+#include "core/pipeline/SegmentationPipeline.h"
 #include "core/segment/DenseFeatureExtractor.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/KMeans.h"
@@ -562,15 +563,12 @@ void MainWindow::startTraining() {
   trainJob_ = jobs_->submit(
       jo,
       [vol, p, result](JobContext& ctx) {
-        PatchSamplerOptions so;
-        so.patchSize = p.getInt("patch_size");
-        so.count = p.getInt("patches");
-        so.lo = p.getDouble("threshold_lo");
-        so.hi = p.getDouble("threshold_hi");
-        so.seed = uint64_t(p.getInt("seed"));
-        so.standardize = p.getBool("standardize_patches");
         ctx.progress(0, "sampling patches");
-        PatchSet patches = PatchSampler::sample(*vol, so, &ctx.task());
+        const float lo = float(p.getDouble("threshold_lo")), hi = float(p.getDouble("threshold_hi"));
+        Volume filled;
+        if (p.getBool("fill_outside_window")) filled = fillOutsideWindow(*vol, lo, hi);
+        PatchSet patches =
+            sampleTrainingPatches(*vol, p.getBool("fill_outside_window") ? filled : *vol, p, lo, hi, &ctx.task());
         ctx.checkCancel();
         JuleTrainer trainer(JuleOptions::fromParameters(p),
                             [&ctx](const JuleEvent& ev) { ctx.emitData(toJson(ev)); });
@@ -656,8 +654,10 @@ void MainWindow::startFeatures() {
         TaskContext sub;
         sub.cancel = ctx.task().cancel;
         sub.progress = [&ctx](double f, const std::string& m) { ctx.progress(f < 0 ? -1 : 0.8 * f, "features: " + m); };
-        *grid = ex.extract(*vol, p.getInt("stride"), float(p.getDouble("threshold_lo")),
-                           float(p.getDouble("threshold_hi")), {}, &sub);
+        const float lo = float(p.getDouble("threshold_lo")), hi = float(p.getDouble("threshold_hi"));
+        *grid = ex.layout(*vol, p.getInt("stride"), lo, hi);  // the window is tested on the real intensities
+        if (p.getBool("fill_outside_window")) ex.compute(*grid, fillOutsideWindow(*vol, lo, hi), &sub);
+        else ex.compute(*grid, *vol, &sub);
         if (grid->count() < 10) throw InputError("fewer than 10 grid points lie inside the threshold window");
         if (p.getBool("feature_intensity")) grid->appendIntensityColumn(*vol, p.getDouble("intensity_weight"));
         KSweepOptions so;

@@ -99,6 +99,43 @@ std::string fmt(double v, int precision = 4) {
 
 } // namespace
 
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi) {
+  Volume filled = vol;
+  double sum = 0;
+  std::size_t n = 0;
+  for (float v : vol.voxels)
+    if (v >= lo && v <= hi) sum += v, ++n;
+  const float fill = n ? static_cast<float>(sum / double(n)) : 0.f;
+  for (auto& v : filled.voxels)
+    if (!(v >= lo && v <= hi)) v = fill;
+  return filled;
+}
+
+PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
+                               const TaskContext* ctx) {
+  PatchSamplerOptions so;
+  so.patchSize = params.getInt("patch_size");
+  so.count = params.getInt("patches");
+  so.lo = lo;
+  so.hi = hi;
+  so.seed = static_cast<uint64_t>(params.getInt("seed"));
+  so.standardize = params.getBool("standardize_patches");
+  PatchSet patches = PatchSampler::sample(vol, so, ctx);  // centres chosen on the real intensities
+  if (&net != &vol) {
+    // Same centres, patches cut from the filled volume, standardised again.
+    for (int i = 0; i < patches.count; ++i)
+      PatchSampler::extract(net, patches.centres[i], so.patchSize,
+                            patches.data.data() + std::size_t(i) * patches.patchVoxels());
+    if (so.standardize) {
+      auto ms = PatchSampler::meanStd(patches.data);
+      PatchSampler::standardizeInPlace(patches.data, ms[0], ms[1]);
+      patches.mean = ms[0];
+      patches.std = ms[1];
+    }
+  }
+  return patches;
+}
+
 PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineInputs& in, const JuleEventSink& events,
                                        const TaskContext* ctx, const std::function<void(const std::string&)>& logFn) {
   auto log = [&](const std::string& s) {
@@ -149,14 +186,8 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
   // The network sees `net` (the volume, or with the background replaced); labels and statistics use `vol`.
   Volume filled;
   if (params.getBool("fill_outside_window")) {
-    filled = vol;
-    double sum = 0;
-    for (std::size_t i = 0; i < vol.voxels.size(); ++i)
-      if (mask.inside[i]) sum += vol.voxels[i];
-    const float fill = static_cast<float>(sum / double(inMask));
-    for (std::size_t i = 0; i < vol.voxels.size(); ++i)
-      if (!mask.inside[i]) filled.voxels[i] = fill;
-    log("outside the window filled with the window's mean " + fmt(fill, 1));
+    filled = fillOutsideWindow(vol, lo, hi);
+    log("outside the window filled with the window's mean");
   }
   const Volume& net = params.getBool("fill_outside_window") ? filled : vol;
 
@@ -169,27 +200,8 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
     log("model " + in.modelPath + " (" + model.spec.name + ", trained on " + model.device + ")");
   } else {
     TaskContext sc = stageContext(ctx, 0.03, 0.08, "patches");
-    PatchSamplerOptions so;
-    so.patchSize = params.getInt("patch_size");
-    so.count = params.getInt("patches");
-    so.lo = lo;
-    so.hi = hi;
-    so.seed = static_cast<uint64_t>(params.getInt("seed"));
-    so.standardize = params.getBool("standardize_patches");
-    PatchSet patches = PatchSampler::sample(vol, so, &sc);  // centres chosen on the real intensities
-    if (&net != &vol) {
-      // Same centres, patches cut from the filled volume, standardised again.
-      for (int i = 0; i < patches.count; ++i)
-        PatchSampler::extract(net, patches.centres[i], so.patchSize,
-                              patches.data.data() + std::size_t(i) * patches.patchVoxels());
-      if (so.standardize) {
-        auto ms = PatchSampler::meanStd(patches.data);
-        PatchSampler::standardizeInPlace(patches.data, ms[0], ms[1]);
-        patches.mean = ms[0];
-        patches.std = ms[1];
-      }
-    }
-    log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(so.patchSize) + "^3 from " +
+    PatchSet patches = sampleTrainingPatches(vol, net, params, lo, hi, &sc);
+    log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "^3 from " +
         std::to_string(patches.candidates) + " candidates");
     TaskContext tc = stageContext(ctx, 0.08, 0.75, "JULE");
     JuleTrainer trainer(JuleOptions::fromParameters(params), events);

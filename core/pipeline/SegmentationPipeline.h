@@ -15,6 +15,7 @@
 #include "core/base/Volume.h"
 #include "core/io/ReadOptions.h"
 #include "core/jule/JuleTrainer.h"
+#include "core/jule/PatchSampler.h"
 #include "core/params/ParameterSchema.h"
 
 namespace jseg {
@@ -44,6 +45,13 @@ struct PipelineReport {
   std::vector<std::string> writtenFiles;
   int k = 0;
 };
+
+// Stages shared with the GUI, so both front ends feed the network the same thing.
+// fill_outside_window: a copy of the volume with voxels outside [lo, hi] replaced by the mean of those inside.
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi);
+// Training patches: centres drawn on `vol` (threshold), voxels cut from `net` (vol itself or its filled copy).
+PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
+                               const TaskContext* ctx = nullptr);
 
 // Raises InputError for bad parameters or inputs, ResourceError when the features would not fit in memory
 // (the message proposes a larger stride), CancelledError on cancel. Files appear only when complete.
