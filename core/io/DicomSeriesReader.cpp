@@ -179,6 +179,30 @@ std::string unsupportedSyntaxMessage(const std::string& path, const std::string&
          "Convert the series to an uncompressed transfer syntax first (e.g. with gdcmconv --raw).";
 }
 
+// Compressed frames can shrink a lot (JPEG-LS and JPEG 2000 code flat areas in a few bits), but not
+// without bound; and every encapsulated frame needs at least its own 8-byte item header.
+constexpr double kMaxCodecExpansion = 65536.0;
+constexpr double kItemHeaderBytes = 8.0;
+
+// Refuses a header whose NumberOfFrames/Rows/Columns the file cannot possibly hold, before the
+// per-frame bookkeeping and the volume are allocated from those numbers (a 2 kB file claiming
+// 2,000,000,000 frames would otherwise allocate ~200 GB).
+void checkClaimedFrames(const FileHeader& h) {
+  std::error_code ec;
+  const auto fileSize = fs::file_size(h.path, ec);
+  if (ec) return;
+  const double frameBytes = double(h.rows) * double(h.columns) * double(std::max(1, h.samplesPerPixel)) *
+                            double(std::max(1, h.bitsAllocated)) / 8.0;
+  const double claimed = double(h.frames) * frameBytes;
+  const bool native = h.codec == Codec::Native;
+  const double canHold = native ? double(fileSize) : double(fileSize) * kMaxCodecExpansion;
+  if (claimed > canHold || (!native && double(h.frames) * kItemHeaderBytes > double(fileSize)))
+    throw InputError(h.path + " claims " + std::to_string(h.frames) + (h.frames == 1 ? " frame" : " frames") + " of " +
+                     std::to_string(h.columns) + "x" + std::to_string(h.rows) + " pixels, more than its " +
+                     std::to_string(fileSize) + " bytes can hold" + (native ? "" : " even compressed") +
+                     "; it is truncated or corrupt. Remove it or replace it with a good copy.");
+}
+
 // Reads the header of one file (pixel data stays on disk). `strict`: a file that claims to be DICOM but
 // cannot be parsed is an error rather than "not DICOM".
 Probe readHeader(const std::string& path, bool strict, FileHeader& h) {
@@ -226,6 +250,7 @@ Probe readHeader(const std::string& path, bool strict, FileHeader& h) {
   h.pixelRepresentation = static_cast<int>(getInt(ds, DCM_PixelRepresentation).value_or(0));
   h.photometric = getString(ds, DCM_PhotometricInterpretation);
   h.instance = getInt(ds, DCM_InstanceNumber);
+  checkClaimedFrames(h);
 
   DcmItem* measures = functionalGroup(ds, 0, DCM_PixelMeasuresSequence);
   if (auto ps = getDoubles(ds, DCM_PixelSpacing, 2)) h.pixelSpacing = std::array<double, 2>{(*ps)[0], (*ps)[1]};

@@ -185,6 +185,36 @@ void convertRow(const PageInfo& p, const unsigned char* src, float* dst, std::si
 
 std::size_t pixelBytes(const PageInfo& p) { return pixelTypeBytes(p.type) * p.samplesPerPixel; }
 
+// The most pixel bytes one byte of a codec's output can stand for (runs of equal bytes are the best
+// case). A header that claims more than the file could hold is refused before anything big is
+// allocated: otherwise a 100-byte file saying 60000x60000 makes us allocate and zero 14 GB.
+double maxExpansion(uint16_t compression) {
+  switch (compression) {
+    case COMPRESSION_NONE: return 1.0;
+    case COMPRESSION_PACKBITS: return 64.0;  // 2 bytes per run of 128
+    case COMPRESSION_ADOBE_DEFLATE:
+    case COMPRESSION_DEFLATE: return 1100.0;  // deflate tops out near 1032:1
+    case COMPRESSION_LZW: return 2048.0;      // 12-bit codes for ever longer runs: about 1400:1
+    default: return 32768.0;                  // JPEG, ZSTD, LZMA, ...: generous (zstd RLE blocks)
+  }
+}
+
+void checkClaimedSize(const std::string& file, const std::string& what, const PageInfo& p, uint64_t pages,
+                      double expansion) {
+  std::error_code ec;
+  const auto fileSize = fs::file_size(file, ec);
+  if (ec) return;
+  const double claimed = double(p.width) * double(p.height) * double(pixelBytes(p)) * double(pages);
+  if (claimed > double(fileSize) * expansion + 65536.0) {
+    char mb[32];
+    std::snprintf(mb, sizeof mb, "%.1f MB", claimed / 1e6);
+    throw InputError(what + " claims " + std::to_string(p.width) + "x" + std::to_string(p.height) + "x" +
+                     std::to_string(pages) + " pixels (" + mb + " of pixel data, compression " +
+                     compressionName(p.compression) + ") but the file is only " + std::to_string(fileSize) +
+                     " bytes; it is truncated or corrupt");
+  }
+}
+
 // Decodes the current directory of `f` into dst (width*height floats), one strip or tile at a time so
 // that only one compressed unit is ever held besides the float volume.
 void decodePage(TiffFile& f, const PageInfo& p, float* dst, const std::string& where) {
@@ -204,6 +234,10 @@ void decodePage(TiffFile& f, const PageInfo& p, float* dst, const std::string& w
     const tmsize_t tileSize = TIFFTileSize(tif);
     if (tw == 0 || th == 0 || tileSize <= 0 || std::size_t(tileSize) < std::size_t(tw) * th * pb)
       throw InputError(where + " has an invalid tile layout");
+    // Tiles may overhang the image, but not by orders of magnitude (each one is allocated whole).
+    if (double(tw) * th > std::max(4.0 * double(w) * double(h), double(1 << 22)))
+      throw InputError(where + " has " + std::to_string(tw) + "x" + std::to_string(th) + " tiles for a " +
+                       sizeText(p) + " image (damaged TIFF?)");
     std::vector<double> buf((std::size_t(tileSize) + 7) / 8);  // double: aligned for any sample type
     auto* bytes = reinterpret_cast<unsigned char*>(buf.data());
     for (uint32_t ty = 0; ty < h; ty += th)
@@ -441,6 +475,7 @@ Volume readMultiPage(const std::string& path, const ReadOptions& options, const 
   // First pass over the directories only: sizes and types are checked before anything big is allocated.
   std::vector<tdir_t> dirs;
   PageInfo first;
+  double expansion = 1.0;
   const std::string description = imageDescription(tif);
   const SpacingInfo spacing = readSpacing(tif, description);
   for (tdir_t d = 0;; ++d) {
@@ -456,6 +491,7 @@ Volume readMultiPage(const std::string& path, const ReadOptions& options, const 
         throw InputError(path + ": page " + std::to_string(dirs.size() + 1) + " is " + layoutText(p) +
                          " but page 1 is " + layoutText(first));
       }
+      expansion = std::max(expansion, maxExpansion(p.compression));
       dirs.push_back(d);
     }
     if (TIFFLastDirectory(tif)) break;
@@ -467,6 +503,7 @@ Volume readMultiPage(const std::string& path, const ReadOptions& options, const 
   if (dirs.empty()) throw InputError(path + " holds no full-resolution image");
 
   uint64_t pages = dirs.size();
+  checkClaimedSize(path, path, first, pages, expansion);
   Volume v;
   v.sourcePath = path;
   v.originalType = first.type;
@@ -572,6 +609,7 @@ Volume readFolder(const std::string& folder, const ReadOptions& options, const T
     if (!TiffStackReader::looksLikeTiff(file)) throw InputError(file + " is not a TIFF file (no TIFF header)");
     TiffFile f(file);
     PageInfo p = readPageInfo(f, file);
+    checkClaimedSize(file, "slice " + file, p, 1, maxExpansion(p.compression));
     if (z == 0) {
       first = p;
       spacing = readSpacing(f.get(), imageDescription(f.get()));

@@ -1,5 +1,6 @@
 #include "core/io/VolumeReader.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/base/Errors.h"
@@ -21,6 +22,28 @@ const char* volumeFormatName(VolumeFormat f) {
   }
   return "unknown";
 }
+
+namespace {
+
+// NaN or infinite intensities (float files, or integer data pushed past float range by a rescale slope)
+// would poison every mean, histogram and distance the segmentation computes, and there is no neutral
+// value to put in their place that is right for every image; so they are refused, counted and located.
+void refuseNonFinite(const Volume& v, const std::string& path) {
+  std::size_t count = 0, first = 0;
+  for (std::size_t i = 0; i < v.voxels.size(); ++i)
+    if (!std::isfinite(v.voxels[i]) && count++ == 0) first = i;
+  if (count == 0) return;
+  const auto& d = v.geom.dims;
+  const std::size_t x = first % std::size_t(d[0]), y = first / std::size_t(d[0]) % std::size_t(d[1]),
+                    z = first / (std::size_t(d[0]) * std::size_t(d[1]));
+  throw InputError(path + ": " + std::to_string(count) + " of " + std::to_string(v.voxels.size()) +
+                   " voxels are not finite numbers (NaN or infinity; the first at x=" + std::to_string(x) +
+                   " y=" + std::to_string(y) + " z=" + std::to_string(z) +
+                   "). Segmentation needs a real value in every voxel: replace them (e.g. with the background "
+                   "value) before loading the volume.");
+}
+
+} // namespace
 
 VolumeFormat detectVolumeFormat(const std::string& path) {
   std::error_code ec;
@@ -70,6 +93,7 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Tas
   if (v.sourcePath.empty()) v.sourcePath = path;
   if (v.voxels.size() != v.geom.voxelCount() || v.voxels.empty())
     throw InputError(path + ": the reader produced no voxels");
+  refuseNonFinite(v, path);
   return v;
 }
 

@@ -14,6 +14,8 @@ enum class VolumeFormat { Unknown, Nifti, Tiff, TiffFolder, Dicom };
 const char* volumeFormatName(VolumeFormat f);
 // Throws InputError for a path that does not exist or an empty folder.
 VolumeFormat detectVolumeFormat(const std::string& path);
+// Also refuses (InputError naming how many and where) volumes with NaN or infinite voxels, which the
+// format readers themselves pass through as stored.
 Volume readVolume(const std::string& path, const ReadOptions& options = {}, const TaskContext* ctx = nullptr);
 
 } // namespace jseg

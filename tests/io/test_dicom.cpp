@@ -195,6 +195,7 @@ private Q_SLOTS:
   void nonDicomFilesSkipped();
   void duplicatePositionsRefused();
   void cancelStopsLoading();
+  void impossibleFrameCountRefused();
 };
 
 void TestDicom::mrUncompressedSeries() {
@@ -575,6 +576,27 @@ void TestDicom::cancelStopsLoading() {
   }
   QVERIFY(cancelled);
   QCOMPARE(decoded.load(), 3);
+}
+
+void TestDicom::impossibleFrameCountRefused() {
+  // Fuzzing regression: a 2 kB radiograph claiming 2,000,000,000 frames made the header scan allocate
+  // per-frame records for all of them (~200 GB) before any check.
+  JSEG_REQUIRE_DATA("dicom-edge");
+  const std::string dir = test::tempDir("dicom-frames");
+  DcmFileFormat ff;
+  QVERIFY(ff.loadFile(test::sharedData("dicom-edge/77654033/CR1/6154").c_str()).good());
+  QVERIFY(ff.getDataset()->putAndInsertString(DCM_NumberOfFrames, "2000000000").good());
+  QVERIFY(ff.saveFile((dir + "/frames.dcm").c_str()).good());
+  QString err = errorOf([&] { DicomSeriesReader::read(dir); });
+  QVERIFY2(err.contains("frames.dcm") && err.contains("2000000000 frames") && err.contains("truncated or corrupt"),
+           qPrintable(err));
+  // Rows x Columns larger than the uncompressed pixel data can hold is refused the same way.
+  QVERIFY(ff.getDataset()->putAndInsertString(DCM_NumberOfFrames, "1").good());
+  QVERIFY(ff.getDataset()->putAndInsertUint16(DCM_Rows, 65535).good());
+  QVERIFY(ff.saveFile((dir + "/frames.dcm").c_str()).good());
+  err = errorOf([&] { DicomSeriesReader::read(dir); });
+  QVERIFY2(err.contains("1 frame of 16x65535 pixels"), qPrintable(err));
+  fs::remove_all(dir);
 }
 
 QTEST_GUILESS_MAIN(TestDicom)

@@ -56,14 +56,17 @@ double patternValue(uint16_t bits, uint16_t format, int x, int y, int z) {
 }
 
 void putSample(unsigned char* dst, uint16_t bits, uint16_t format, double v) {
+  // Integers wrap through int64 (a float-to-narrow-integer cast out of range is undefined behaviour,
+  // which UBSan reports; big pages of the pattern exceed 16 bits where only their size matters).
+  const int64_t i = static_cast<int64_t>(v);
   if (format == SAMPLEFORMAT_IEEEFP && bits == 32) { float f = float(v); std::memcpy(dst, &f, 4); }
   else if (format == SAMPLEFORMAT_IEEEFP) { std::memcpy(dst, &v, 8); }
-  else if (bits == 8 && format == SAMPLEFORMAT_INT) { int8_t s = int8_t(v); std::memcpy(dst, &s, 1); }
-  else if (bits == 8) { uint8_t s = uint8_t(v); std::memcpy(dst, &s, 1); }
-  else if (bits == 16 && format == SAMPLEFORMAT_INT) { int16_t s = int16_t(v); std::memcpy(dst, &s, 2); }
-  else if (bits == 16) { uint16_t s = uint16_t(v); std::memcpy(dst, &s, 2); }
-  else if (format == SAMPLEFORMAT_INT) { int32_t s = int32_t(v); std::memcpy(dst, &s, 4); }
-  else { uint32_t s = uint32_t(v); std::memcpy(dst, &s, 4); }
+  else if (bits == 8 && format == SAMPLEFORMAT_INT) { int8_t s = int8_t(i); std::memcpy(dst, &s, 1); }
+  else if (bits == 8) { uint8_t s = uint8_t(i); std::memcpy(dst, &s, 1); }
+  else if (bits == 16 && format == SAMPLEFORMAT_INT) { int16_t s = int16_t(i); std::memcpy(dst, &s, 2); }
+  else if (bits == 16) { uint16_t s = uint16_t(i); std::memcpy(dst, &s, 2); }
+  else if (format == SAMPLEFORMAT_INT) { int32_t s = int32_t(i); std::memcpy(dst, &s, 4); }
+  else { uint32_t s = uint32_t(i); std::memcpy(dst, &s, 4); }
 }
 
 void writeRaw(const std::string& path, const RawTiff& r) {
@@ -625,8 +628,46 @@ private Q_SLOTS:
       QVERIFY(TIFFWriteDirectory(t));
     }
     TIFFClose(t);
+    // Sparse padding so that the file could hold that much deflate data (at deflate's best ratio).
+    std::error_code ec;
+    fs::resize_file(path, std::uintmax_t(100000) * 100000 * 2 * 3 / 1000, ec);
+    if (ec) QSKIP("cannot extend the test file");
     const QString m = messageOf<ResourceError>([&] { TiffStackReader::read(path); });
     QVERIFY2(m.contains("memory") && m.contains("huge.tif"), qPrintable(m));
+  }
+
+  void hugeClaimsOfSmallFilesRefused() {
+    // Fuzzing regression: a few hundred bytes claiming 60000 x 60000 pixels made the reader allocate
+    // and zero 14 GB before reading a single strip; and one 32768 x 32768 tile for a 16 x 16 image
+    // allocated 1 GB per page.
+    const std::string strips = dir_ + "/claims.tif";
+    TIFF* t = openSilently(strips, "w");
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, uint32_t(60000));
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, uint32_t(60000));
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, uint16_t(8));
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, uint32_t(60000));
+    uint8_t some[16] = {};
+    QVERIFY(TIFFWriteRawStrip(t, 0, some, sizeof some) >= 0);
+    QVERIFY(TIFFWriteDirectory(t));
+    TIFFClose(t);
+    QString m = messageOf<InputError>([&] { TiffStackReader::read(strips); });
+    QVERIFY2(m.contains("claims.tif") && m.contains("60000x60000x1") && m.contains("truncated or corrupt"),
+             qPrintable(m));
+
+    const std::string tiles = dir_ + "/bigtiles.tif";
+    t = openSilently(tiles, "w");
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, uint32_t(16));
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, uint32_t(16));
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, uint16_t(8));
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(t, TIFFTAG_TILEWIDTH, uint32_t(32768));
+    TIFFSetField(t, TIFFTAG_TILELENGTH, uint32_t(32768));
+    QVERIFY(TIFFWriteRawTile(t, 0, some, sizeof some) >= 0);
+    QVERIFY(TIFFWriteDirectory(t));
+    TIFFClose(t);
+    m = messageOf<InputError>([&] { TiffStackReader::read(tiles); });
+    QVERIFY2(m.contains("bigtiles.tif") && m.contains("32768x32768 tiles"), qPrintable(m));
   }
 
   void realMni152() {
