@@ -31,6 +31,7 @@
 #include <sstream>
 
 #include "core/base/Errors.h"
+#include "core/base/SystemMemory.h"
 #include "core/io/Jpeg2000Decoder.h"
 
 namespace fs = std::filesystem;
@@ -871,16 +872,6 @@ void checkDecodable(const FileHeader& h) {
                      " bits allocated per pixel; juleseg reads 8, 16 or 32.");
 }
 
-// MemAvailable from /proc/meminfo in bytes; 0 when unknown (then only std::bad_alloc guards us).
-std::size_t availableMemoryBytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::size_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 0;
-}
 
 PixelType typeFor(const ValueStats& s) {
   if (s.integral && s.lo >= -32768.0 && s.hi <= 32767.0) return PixelType::Int16;

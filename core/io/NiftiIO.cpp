@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/base/Errors.h"
+#include "core/base/SystemMemory.h"
 #include "core/io/AtomicFile.h"
 
 namespace jseg {
@@ -210,13 +211,9 @@ bool startsWithGzipMagic(const std::string& path) {
   return in.gcount() == 2 && m[0] == 0x1f && m[1] == 0x8b;
 }
 
-std::size_t availableMemoryBytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  std::size_t kb = 0;
-  std::string unit;
-  while (meminfo >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
+// MemAvailable, else the physical memory, else no limit.
+std::size_t usableMemoryBytes() {
+  if (const uint64_t available = availableMemoryBytes()) return static_cast<std::size_t>(available);
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long pageSize = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && pageSize > 0) return static_cast<std::size_t>(pages) * static_cast<std::size_t>(pageSize);
@@ -439,7 +436,7 @@ Layout readLayout(GzFile& f, const std::string& path, bool gz) {
                        (gz ? " compressed" : "") + "; it is truncated or corrupt");
   }
   const double floatBytes = double(L.voxels) * sizeof(float);
-  const double avail = double(availableMemoryBytes());
+  const double avail = double(usableMemoryBytes());
   if (floatBytes + double(kChunkBytes) > avail)
     throw ResourceError(path + ": the volume needs " + formatBytes(floatBytes) + " of memory but only " +
                         formatBytes(avail) + " is available; crop or downsample it first");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/base/Errors.h"
+#include "core/base/SystemMemory.h"
 
 namespace jseg {
 
@@ -356,15 +357,6 @@ std::string imageDescription(TIFF* tif) {
 
 // ---- memory -------------------------------------------------------------------------------------
 
-std::size_t availableMemoryBytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::size_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 0;  // unknown: do not refuse
-}
 
 std::vector<float> allocateVolume(const std::string& path, uint64_t w, uint64_t h, uint64_t pages) {
   const long double voxels = static_cast<long double>(w) * h * pages;

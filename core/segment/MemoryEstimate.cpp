@@ -5,20 +5,11 @@
 #include <sstream>
 
 #include "core/base/Errors.h"
+#include "core/base/SystemMemory.h"
 
 namespace jseg {
 
-uint64_t memAvailableBytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  uint64_t value = 0;
-  std::string unit;
-  while (in >> key >> value) {
-    std::getline(in, unit);
-    if (key == "MemAvailable:") return value * 1024;  // the kernel reports kB
-  }
-  return 0;
-}
+uint64_t memAvailableBytes() { return availableMemoryBytes(); }
 
 std::string formatBytes(uint64_t bytes) {
   char buf[64];

@@ -16,6 +16,10 @@ bool haveSharedData(const std::string& relative);
 // A fresh empty temporary folder for the running test (removed at exit by the OS temp cleaner).
 std::string tempDir(const std::string& tag);
 
+// Whole-file helpers for tests that cut, corrupt or compare files byte by byte.
+std::string readFileBytes(const std::string& path);
+void writeFileBytes(const std::string& path, const std::string& bytes);
+
 // Synthetic volume: value(x,y,z) = x + 100*y + 10000*z, handy to check orientation and order.
 Volume rampVolume(int nx, int ny, int nz);
 

@@ -33,10 +33,6 @@ Result run(const QString& program, const QStringList& args, const QProcessEnviro
   r.err = QString::fromUtf8(p.readAllStandardError());
   return r;
 }
-std::string readBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 const QStringList kTiny = {"--preset", "fast", "--patches", "300", "--clusters", "8", "--epochs-per-period", "1",
                            "--device", "cpu", "--seed", "5"};
 } // namespace
@@ -79,7 +75,7 @@ private Q_SLOTS:
     Result script = run(cli, {"slurm-script", "--project", d + "/batch/vol0/project.juleseg", "--list", d + "/list.txt",
                               "--out-dir", d + "/cohort", "--cpus", "2", "-o", d + "/job.sh"});
     QVERIFY2(script.exitCode == 0, qPrintable(script.err));
-    const std::string text = readBytes(dir + "/job.sh");
+    const std::string text = jseg::test::readFileBytes(dir + "/job.sh");
     QVERIFY(text.find("#SBATCH --array=0-1") != std::string::npos);
     QVERIFY(text.find("#SBATCH --cpus-per-task=2") != std::string::npos);
     for (int task = 0; task < 2; ++task) {
@@ -89,8 +85,8 @@ private Q_SLOTS:
       QVERIFY2(t.exitCode == 0, qPrintable(t.err));
     }
     // Same model, same parameters: each task paints exactly what the batch painted.
-    QCOMPARE(readBytes(dir + "/cohort/task_0000/labels.nii.gz"), readBytes(dir + "/batch/vol0/labels.nii.gz"));
-    QCOMPARE(readBytes(dir + "/cohort/task_0001/labels.nii.gz"), readBytes(dir + "/batch/vol1/labels.nii.gz"));
+    QCOMPARE(jseg::test::readFileBytes(dir + "/cohort/task_0000/labels.nii.gz"), jseg::test::readFileBytes(dir + "/batch/vol0/labels.nii.gz"));
+    QCOMPARE(jseg::test::readFileBytes(dir + "/cohort/task_0001/labels.nii.gz"), jseg::test::readFileBytes(dir + "/batch/vol1/labels.nii.gz"));
   }
   void batchWithoutModelIsRefused() {
     Result r = run(JULESEG_CLI_PATH, {"run", "a.nii", "b.nii", "--threshold", "1:2", "-o", "/tmp/x"});

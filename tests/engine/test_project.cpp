@@ -16,11 +16,6 @@ using namespace jseg;
 namespace fs = std::filesystem;
 
 namespace {
-std::string readBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Small enough to train in seconds on 2 cores, big enough for every stage to do real work.
 Parameters tinyParameters() {
   Parameters p = Parameters::preset("fast");
@@ -85,7 +80,7 @@ private Q_SLOTS:
     again.writeOverlays = false;
     PipelineReport second = runSegmentationPipeline(p.parameters, again);
     QCOMPARE(second.labels.labels, first.labels.labels);
-    QCOMPARE(readBytes(dir + "/rerun/labels.nii.gz"), readBytes(dir + "/first/labels.nii.gz"));
+    QCOMPARE(jseg::test::readFileBytes(dir + "/rerun/labels.nii.gz"), jseg::test::readFileBytes(dir + "/first/labels.nii.gz"));
     // The labels are a real segmentation: three regions inside the mask, background 0.
     QCOMPARE(first.labels.maxLabel(), 3);
     QCOMPARE(int(first.labels.labels[0]), 0);

@@ -29,16 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 template <typename T>
 void patch(std::string& bytes, std::size_t offset, T value) {
   std::memcpy(bytes.data() + offset, &value, sizeof value);
@@ -116,14 +106,14 @@ private Q_SLOTS:
 
   void zeroSized() {
     for (const char* name : {"empty.nii", "empty.nii.gz", "empty.tif", "empty.dcm"}) {
-      writeAll(dir_ + "/" + name, "");
+      jseg::test::writeFileBytes(dir_ + "/" + name, "");
       EXPECT_INPUT_ERROR(readVolume(dir_ + "/" + name), name, "the file is empty");
     }
     const std::string folder = dir_ + "/empty-folder";
     fs::create_directories(folder);
     EXPECT_INPUT_ERROR(readVolume(folder), "empty-folder", "the folder is empty");
     // A folder whose only .dcm is empty holds nothing readable.
-    writeAll(folder + "/slice1.dcm", "");
+    jseg::test::writeFileBytes(folder + "/slice1.dcm", "");
     EXPECT_INPUT_ERROR(readVolume(folder), "empty-folder", "neither DICOM files nor TIFF slices");
   }
 
@@ -137,23 +127,23 @@ private Q_SLOTS:
     QCOMPARE(readVolume(nii).voxels, v.voxels);  // whole files read back exactly
     QCOMPARE(readVolume(tif).voxels, v.voxels);
     for (const std::string& path : {nii, gz, tif}) {
-      const std::string whole = readAll(path);
-      writeAll(path, whole.substr(0, whole.size() * 2 / 3));
+      const std::string whole = jseg::test::readFileBytes(path);
+      jseg::test::writeFileBytes(path, whole.substr(0, whole.size() * 2 / 3));
       const Outcome o = outcomeOf([&] { readVolume(path); });
       QVERIFY2(o.input && o.message.contains(QString::fromStdString(fs::path(path).filename().string())) &&
                    (o.message.contains("truncated") || o.message.contains("damaged")),
                qPrintable(o.message));
     }
     // A header cut short is not mistaken for a volume.
-    writeAll(nii, readAll(gz).substr(0, 100));
+    jseg::test::writeFileBytes(nii, jseg::test::readFileBytes(gz).substr(0, 100));
     const Outcome o = outcomeOf([&] { readVolume(nii); });
     QVERIFY2(o.input && o.message.contains("cut.nii"), qPrintable(o.message));
 
     if (test::haveSharedData("mr-dicom/1-049.dcm")) {
       const std::string folder = dir_ + "/dicom-cut";
       fs::create_directories(folder);
-      const std::string slice = readAll(test::sharedData("mr-dicom/1-049.dcm"));
-      writeAll(folder + "/a.dcm", slice.substr(0, slice.size() / 3));
+      const std::string slice = jseg::test::readFileBytes(test::sharedData("mr-dicom/1-049.dcm"));
+      jseg::test::writeFileBytes(folder + "/a.dcm", slice.substr(0, slice.size() / 3));
       EXPECT_INPUT_ERROR(readVolume(folder), "a.dcm", "truncated or corrupt");
     }
   }
@@ -164,9 +154,9 @@ private Q_SLOTS:
     v.originalType = PixelType::UInt8;
     const std::string nii = dir_ + "/huge.nii";
     NiftiIO::write(v, nii);
-    std::string bytes = readAll(nii);
+    std::string bytes = jseg::test::readFileBytes(nii);
     for (int i = 1; i <= 3; ++i) patch<int16_t>(bytes, kDim + 2 * i, 30000);
-    writeAll(nii, bytes);
+    jseg::test::writeFileBytes(nii, bytes);
     EXPECT_INPUT_ERROR(readVolume(nii), "huge.nii", "30000x30000x30000", "truncated or corrupt");
 
     // TIFF: 60000 x 60000 pixels claimed by a few hundred bytes (fuzzing finding).
@@ -194,7 +184,7 @@ private Q_SLOTS:
     v.originalType = PixelType::Float32;
     const std::string good = dir_ + "/types.nii";
     NiftiIO::write(v, good);
-    const std::string f32 = readAll(good);
+    const std::string f32 = jseg::test::readFileBytes(good);
     struct Case {
       int16_t datatype, bitpix;
       const char* expected;
@@ -205,7 +195,7 @@ private Q_SLOTS:
       patch<int16_t>(bytes, kDatatype, c.datatype);
       patch<int16_t>(bytes, kBitpix, c.bitpix);
       const std::string path = dir_ + "/type" + std::to_string(c.datatype) + ".nii";
-      writeAll(path, bytes);
+      jseg::test::writeFileBytes(path, bytes);
       EXPECT_INPUT_ERROR(readVolume(path), "type", c.expected);
     }
 
@@ -262,9 +252,9 @@ private Q_SLOTS:
     s.originalType = PixelType::Int16;
     const std::string scaled = dir_ + "/slope.nii";
     NiftiIO::write(s, scaled);
-    std::string bytes = readAll(scaled);
+    std::string bytes = jseg::test::readFileBytes(scaled);
     patch<float>(bytes, kSclSlope, 3e38f);
-    writeAll(scaled, bytes);
+    jseg::test::writeFileBytes(scaled, bytes);
     EXPECT_INPUT_ERROR(readVolume(scaled), "slope.nii", "22 of 24 voxels are not finite", "x=2 y=0 z=0");
 
     JSEG_REQUIRE_DATA("dicom-edge/77654033/CR1/6154");

@@ -44,16 +44,6 @@ const char* kScoutUid = "1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.2";      
 const char* kGapUid = "1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.2";          // CT2, 202.5 mm gap
 const char* kCrUid = "1.3.6.1.4.1.5962.1.1.0.0.0.1196527414.5534.0.10";           // CR1, single radiograph
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 std::string firstFile(const std::string& folder) {
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(folder)) files.push_back(e.path().string());
@@ -487,9 +477,9 @@ void TestDicom::truncatedFilesNamed() {
   JSEG_REQUIRE_DATA("ct-organs/dicom-j2k");
   for (const std::string& src : {test::sharedData("mr-dicom/1-049.dcm"), firstFile(test::sharedData("ct-organs/dicom-j2k"))}) {
     const std::string dir = test::tempDir("dicom-trunc");
-    const std::string bytes = readAll(src);
-    writeAll(dir + "/good.dcm", bytes);
-    writeAll(dir + "/half.dcm", bytes.substr(0, bytes.size() / 2));
+    const std::string bytes = jseg::test::readFileBytes(src);
+    jseg::test::writeFileBytes(dir + "/good.dcm", bytes);
+    jseg::test::writeFileBytes(dir + "/half.dcm", bytes.substr(0, bytes.size() / 2));
     const QString err = errorOf([&] { DicomSeriesReader::read(dir); });
     QVERIFY2(err.contains("half.dcm") && err.contains("truncated"), qPrintable(err));
     fs::remove_all(dir);
@@ -499,13 +489,13 @@ void TestDicom::truncatedFilesNamed() {
 void TestDicom::unsupportedTransferSyntaxNamed() {
   JSEG_REQUIRE_DATA("ct-organs/dicom-j2k");
   // Relabel a JPEG 2000 file as JPEG 2000 Part 2 (multi-component): same length, still parses.
-  std::string bytes = readAll(firstFile(test::sharedData("ct-organs/dicom-j2k")));
+  std::string bytes = jseg::test::readFileBytes(firstFile(test::sharedData("ct-organs/dicom-j2k")));
   const std::string from = "1.2.840.10008.1.2.4.90";
   const auto at = bytes.find(from);
   QVERIFY(at != std::string::npos && at < 1024);
   bytes.replace(at, from.size(), "1.2.840.10008.1.2.4.92");
   const std::string dir = test::tempDir("dicom-ts");
-  writeAll(dir + "/part2.dcm", bytes);
+  jseg::test::writeFileBytes(dir + "/part2.dcm", bytes);
   const QString err = errorOf([&] { DicomSeriesReader::read(dir); });
   QVERIFY2(err.contains("1.2.840.10008.1.2.4.92") && err.contains("part2.dcm") && err.contains("transfer syntax"),
            qPrintable(err));
@@ -519,7 +509,7 @@ void TestDicom::emptyAndNonDicomFolders() {
   QVERIFY(!DicomSeriesReader::folderHasDicom(empty));
 
   const std::string text = test::tempDir("dicom-text");
-  writeAll(text + "/notes.txt", "not a DICOM file\n");
+  jseg::test::writeFileBytes(text + "/notes.txt", "not a DICOM file\n");
   err = errorOf([&] { DicomSeriesReader::listSeries(text); });
   QVERIFY2(err.contains("No DICOM images"), qPrintable(err));
   QVERIFY(!DicomSeriesReader::folderHasDicom(text));
@@ -535,8 +525,8 @@ void TestDicom::nonDicomFilesSkipped() {
   JSEG_REQUIRE_DATA("mr-dicom");
   const std::string dir = test::tempDir("dicom-mixed");
   fs::create_directories(dir + "/sub/deeper");
-  writeAll(dir + "/README.txt", "a note next to the images\n");
-  writeAll(dir + "/sub/thumbs.db", std::string(300, '\x01'));
+  jseg::test::writeFileBytes(dir + "/README.txt", "a note next to the images\n");
+  jseg::test::writeFileBytes(dir + "/sub/thumbs.db", std::string(300, '\x01'));
   fs::copy_file(test::sharedData("mr-dicom/1-060.dcm"), dir + "/sub/deeper/b");
   fs::copy_file(test::sharedData("mr-dicom/1-050.dcm"), dir + "/sub/a");
   QVERIFY(DicomSeriesReader::folderHasDicom(dir));

@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::size_t filesIn(const std::string& dir) {
   return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}));
 }
@@ -151,7 +146,7 @@ void TestLabelOutputs::jsonRoundTrip() {
     QCOMPARE(back[i].rgb, table[i].rgb);
     QCOMPARE(back[i].visible, table[i].visible);
   }
-  const std::string text = readAll(path);
+  const std::string text = jseg::test::readFileBytes(path);
   QVERIFY(text.find("\"labels\"") != std::string::npos);
   QVERIFY(text.find("\"rgb\"") != std::string::npos);
   QVERIFY(text.find("\"visible\": false") != std::string::npos);
@@ -182,7 +177,7 @@ void TestLabelOutputs::csvIsExact() {
   table[1].name = "Tumour, invasive";
   const std::string path = test::tempDir("labels-csv") + "/stats.csv";
   writeStatisticsCsv(computeLabelStatistics(s.v, s.l), table, path);
-  QCOMPARE(QString::fromStdString(readAll(path)),
+  QCOMPARE(QString::fromStdString(jseg::test::readFileBytes(path)),
            QString("id,name,voxels,volume_mm3,mean_intensity,std_intensity\n"
                    "1,Region 1,3,9.000,1.0000,0.8165\n"
                    "2,\"Tumour, invasive\",6,18.000,63.0000,50.6623\n"
@@ -362,7 +357,7 @@ void TestLabelOutputs::atomicFileLeavesNoTempAfterException() {
     throw std::runtime_error("simulated failure");
   } catch (const std::runtime_error&) {
   }
-  QCOMPARE(readAll(target), std::string("old"));
+  QCOMPARE(jseg::test::readFileBytes(target), std::string("old"));
   QCOMPARE(filesIn(dir), std::size_t(1));
 }
 

@@ -25,16 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 std::string gunzip(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   std::string out;
@@ -294,7 +284,7 @@ void TestNifti::roundTripsEveryType() {
   const std::string path = dir + "/vol" + ext.toStdString();
   NiftiIO::write(v, path);
   QVERIFY(NiftiIO::looksLikeNifti(path));
-  const std::string head = readAll(path).substr(0, 2);
+  const std::string head = jseg::test::readFileBytes(path).substr(0, 2);
   QCOMPARE(head == "\x1f\x8b", ext.endsWith(".gz"));
   const Volume back = NiftiIO::read(path);
   QCOMPARE(back.originalType, t);
@@ -310,10 +300,10 @@ void TestNifti::qformAloneGivesTheSameGeometry() {
   v.geom = obliqueGeometry(6, 5, 4);
   const std::string path = test::tempDir("nifti-q") + "/q.nii";
   NiftiIO::write(v, path);
-  std::string bytes = readAll(path);
+  std::string bytes = jseg::test::readFileBytes(path);
   const int16_t zero = 0;
   std::memcpy(&bytes[254], &zero, 2);  // sform_code = 0: the quaternion alone must carry the geometry
-  writeAll(path, bytes);
+  jseg::test::writeFileBytes(path, bytes);
   const Volume q = NiftiIO::read(path);
   compareGeometry(q.geom, v.geom);
   QVERIFY(q.voxels == v.voxels);
@@ -323,9 +313,9 @@ void TestNifti::qformAloneGivesTheSameGeometry() {
   r.geom = obliqueGeometry(3, 3, 3);
   for (int row = 0; row < 3; ++row) r.geom.direction[row * 3 + 1] = -r.geom.direction[row * 3 + 1];
   NiftiIO::write(r, path);
-  bytes = readAll(path);
+  bytes = jseg::test::readFileBytes(path);
   std::memcpy(&bytes[254], &zero, 2);
-  writeAll(path, bytes);
+  jseg::test::writeFileBytes(path, bytes);
   compareGeometry(NiftiIO::read(path).geom, r.geom);
 }
 
@@ -360,7 +350,7 @@ void TestNifti::roundTripsLabels() {
   l.labels[3] = 256;
   l.labels[4] = 65535;
   NiftiIO::writeLabels(l, dir + "/big.nii");
-  raw = readAll(dir + "/big.nii");
+  raw = jseg::test::readFileBytes(dir + "/big.nii");
   std::memcpy(&dt, &raw[70], 2);
   QCOMPARE(int(dt), 512);  // uint16
   QCOMPARE(raw.size(), std::size_t(352 + 2 * 9 * 8 * 7));
@@ -395,7 +385,7 @@ void TestNifti::readsBigEndianHeader() {
   for (int i = 0; i < 12; ++i) h.put<float>(280 + 4 * i, srow[i]);
   h.data(std::vector<int16_t>{-300, 1, 2, 3, 4, 5, 6, 32767});
   const std::string path = test::tempDir("nifti-be") + "/be.nii";
-  writeAll(path, h.bytes());
+  jseg::test::writeFileBytes(path, h.bytes());
   QVERIFY(NiftiIO::looksLikeNifti(path));
   const Volume v = NiftiIO::read(path);
   QCOMPARE(v.voxels, (std::vector<float>{-300, 1, 2, 3, 4, 5, 6, 32767}));
@@ -411,13 +401,13 @@ void TestNifti::appliesScaling() {
   h.put<float>(112, 2.0f).put<float>(116, -10.0f);
   h.data(std::vector<uint8_t>{0, 1, 5, 255});
   const std::string dir = test::tempDir("nifti-scl");
-  writeAll(dir + "/s.nii", h.bytes());
+  jseg::test::writeFileBytes(dir + "/s.nii", h.bytes());
   Volume v = NiftiIO::read(dir + "/s.nii");
   QCOMPARE(v.voxels, (std::vector<float>{-10, -8, 0, 500}));
   QCOMPARE(v.originalType, PixelType::Float32);  // scaled values no longer fit uint8
   // slope 0 means "no scaling".
   h.put<float>(112, 0.0f);
-  writeAll(dir + "/s.nii", h.bytes());
+  jseg::test::writeFileBytes(dir + "/s.nii", h.bytes());
   v = NiftiIO::read(dir + "/s.nii");
   QCOMPARE(v.voxels, (std::vector<float>{0, 1, 5, 255}));
   QCOMPARE(v.originalType, PixelType::UInt8);
@@ -428,14 +418,14 @@ void TestNifti::usesFirstVolumeOf4D() {
   h.dims({4, 2, 1, 1, 3, 1, 1, 1}).type(512, 16).pixdim(1, 1, 1, 1).put<int16_t>(252, 1);
   h.data(std::vector<uint16_t>{7, 8, 100, 101, 200, 201});
   const std::string dir = test::tempDir("nifti-4d");
-  writeAll(dir + "/t.nii", h.bytes());
+  jseg::test::writeFileBytes(dir + "/t.nii", h.bytes());
   Volume v = NiftiIO::read(dir + "/t.nii");
   QCOMPARE(v.voxels, (std::vector<float>{7, 8}));
   QCOMPARE(v.warnings.size(), std::size_t(1));
   QVERIFY(QString::fromStdString(v.warnings[0]).contains("3 volumes"));
   // dim[0] = 4 with one volume: no warning.
   h.dims({4, 2, 1, 1, 1, 1, 1, 1});
-  writeAll(dir + "/t.nii", h.bytes());
+  jseg::test::writeFileBytes(dir + "/t.nii", h.bytes());
   v = NiftiIO::read(dir + "/t.nii");
   QVERIFY(v.warnings.empty());
   QCOMPARE(v.voxels, (std::vector<float>{7, 8}));
@@ -446,7 +436,7 @@ void TestNifti::analyzeStyleHeaderWarns() {
   h.dims({3, 2, 1, 1, 1, 1, 1, 1}).type(16, 32).pixdim(1, 0.25f, 0.5f, 4.f);  // no qform, no sform
   h.data(std::vector<float>{1.5f, -2.5f});
   const std::string path = test::tempDir("nifti-analyze") + "/a.nii";
-  writeAll(path, h.bytes());
+  jseg::test::writeFileBytes(path, h.bytes());
   const Volume v = NiftiIO::read(path);
   QCOMPARE(v.voxels, (std::vector<float>{1.5f, -2.5f}));
   QCOMPARE(v.geom.spacing, (std::array<double, 3>{0.25, 0.5, 4}));
@@ -463,21 +453,21 @@ void TestNifti::rejectsBrokenFiles() {
   msg = errorOf([&] { NiftiIO::read(dir + "/missing.nii"); }, in, res);
   QVERIFY2(in && msg.contains("not found"), qPrintable(msg));
 
-  writeAll(dir + "/text.nii", "this is a text file, not an image\n");
+  jseg::test::writeFileBytes(dir + "/text.nii", "this is a text file, not an image\n");
   QVERIFY(!NiftiIO::looksLikeNifti(dir + "/text.nii"));
   msg = errorOf([&] { NiftiIO::read(dir + "/text.nii"); }, in, res);
   QVERIFY2(in && msg.contains("text.nii"), qPrintable(msg));
 
   HeaderBuilder h(false);
   h.dims({3, -5, 4, 4, 1, 1, 1, 1}).type(2, 8).pixdim(1, 1, 1, 1);
-  writeAll(dir + "/neg.nii", h.bytes() + std::string(100, '\0'));
+  jseg::test::writeFileBytes(dir + "/neg.nii", h.bytes() + std::string(100, '\0'));
   msg = errorOf([&] { NiftiIO::read(dir + "/neg.nii"); }, in, res);
   QVERIFY2(in && msg.contains("dim[1] = -5"), qPrintable(msg));
 
   // 10000^3 = 10^12 voxels claimed by a 352-byte file.
   HeaderBuilder huge(false);
   huge.dims({3, 10000, 10000, 10000, 1, 1, 1, 1}).type(2, 8).pixdim(1, 1, 1, 1);
-  writeAll(dir + "/huge.nii", huge.bytes());
+  jseg::test::writeFileBytes(dir + "/huge.nii", huge.bytes());
   msg = errorOf([&] { NiftiIO::read(dir + "/huge.nii"); }, in, res);
   QVERIFY2((in || res) && msg.contains("10000x10000x10000"), qPrintable(msg));
   {
@@ -492,27 +482,27 @@ void TestNifti::rejectsBrokenFiles() {
 
   HeaderBuilder rgb(false);
   rgb.dims({3, 2, 2, 1, 1, 1, 1, 1}).type(128, 24).pixdim(1, 1, 1, 1);
-  writeAll(dir + "/rgb.nii", rgb.bytes() + std::string(12, '\0'));
+  jseg::test::writeFileBytes(dir + "/rgb.nii", rgb.bytes() + std::string(12, '\0'));
   msg = errorOf([&] { NiftiIO::read(dir + "/rgb.nii"); }, in, res);
   QVERIFY2(in && msg.contains("RGB"), qPrintable(msg));
 
   HeaderBuilder cplx(false);
   cplx.dims({3, 2, 2, 1, 1, 1, 1, 1}).type(32, 64).pixdim(1, 1, 1, 1);
-  writeAll(dir + "/c.nii", cplx.bytes() + std::string(32, '\0'));
+  jseg::test::writeFileBytes(dir + "/c.nii", cplx.bytes() + std::string(32, '\0'));
   msg = errorOf([&] { NiftiIO::read(dir + "/c.nii"); }, in, res);
   QVERIFY2(in && msg.contains("complex"), qPrintable(msg));
 
   // Truncated plain .nii: header fine, data short.
   HeaderBuilder shortData(false);
   shortData.dims({3, 10, 10, 10, 1, 1, 1, 1}).type(4, 16).pixdim(1, 1, 1, 1);
-  writeAll(dir + "/short.nii", shortData.bytes() + std::string(1000, '\0'));
+  jseg::test::writeFileBytes(dir + "/short.nii", shortData.bytes() + std::string(1000, '\0'));
   msg = errorOf([&] { NiftiIO::read(dir + "/short.nii"); }, in, res);
   QVERIFY2(in && msg.contains("truncated"), qPrintable(msg));
 
   if (test::haveSharedData("mni152/t1.nii.gz")) {
     // A real .nii.gz cut in half: the gzip stream ends early.
-    const std::string whole = readAll(test::sharedData("mni152/t1.nii.gz"));
-    writeAll(dir + "/cut.nii.gz", whole.substr(0, whole.size() / 2));
+    const std::string whole = jseg::test::readFileBytes(test::sharedData("mni152/t1.nii.gz"));
+    jseg::test::writeFileBytes(dir + "/cut.nii.gz", whole.substr(0, whole.size() / 2));
     QVERIFY(NiftiIO::looksLikeNifti(dir + "/cut.nii.gz"));
     msg = errorOf([&] { NiftiIO::read(dir + "/cut.nii.gz"); }, in, res);
     QVERIFY2(in && msg.contains("truncated"), qPrintable(msg));
@@ -530,7 +520,7 @@ void TestNifti::refusesVolumesLargerThanMemory() {
   HeaderBuilder huge(false);
   huge.dims({3, 10000, 10000, 10000, 1, 1, 1, 1}).type(2, 8).pixdim(1, 1, 1, 1);
   const std::string path = test::tempDir("nifti-mem") + "/sparse.nii";
-  writeAll(path, huge.bytes());
+  jseg::test::writeFileBytes(path, huge.bytes());
   if (::truncate(path.c_str(), 352 + 1000000000000LL) != 0) QSKIP("file system has no sparse 1 TB files");
   bool in = false, res = false;
   const QString msg = errorOf([&] { NiftiIO::read(path); }, in, res);
