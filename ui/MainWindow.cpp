@@ -1,5 +1,6 @@
 #include "ui/MainWindow.h"
 
+#include <optional>
 #include <set>
 
 #include <QAction>
@@ -544,16 +545,21 @@ void MainWindow::onHover(std::array<int64_t, 3> idx) {
 
 // ---------------------------------------------------------------- pipeline
 
+std::optional<Parameters> MainWindow::validParameters() {
+  try {
+    return params_->parameters();
+  } catch (const std::exception& ex) {
+    showError("Parameters", ex.what());
+    return std::nullopt;
+  }
+}
+
 void MainWindow::startTraining() {
   auto vol = model_->volumePtr();
   if (!vol || trainJob_) return;
-  Parameters p;
-  try {
-    p = params_->parameters();
-  } catch (const std::exception& ex) {
-    showError("Parameters", ex.what());
-    return;
-  }
+  auto checked = validParameters();
+  if (!checked) return;
+  const Parameters p = *checked;
   auto result = std::make_shared<JuleModel>();
   training_->reset();
   training_->setRunning(true);
@@ -628,13 +634,9 @@ void MainWindow::startFeatures() {
   auto vol = model_->volumePtr();
   auto net = juleModel_;
   if (!vol || !net || featureJob_) return;
-  Parameters p;
-  try {
-    p = params_->parameters();
-  } catch (const std::exception& ex) {
-    showError("Parameters", ex.what());
-    return;
-  }
+  auto checked = validParameters();
+  if (!checked) return;
+  const Parameters p = *checked;
   auto grid = std::make_shared<FeatureGrid>();
   auto sweep = std::make_shared<KSweepResult>();
   kpicker_->clear();

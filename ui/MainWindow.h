@@ -83,6 +83,8 @@ private:
   void showError(const QString& title, const QString& message);
   // truth and threshold (demo phantom) are installed before volumeLoaded() is emitted, so whatever reacts to
   // the signal (scripted runs, tests) sees the volume's own threshold and ground truth.
+  // The panel's parameters, or an error dialog and nothing when they are invalid.
+  std::optional<Parameters> validParameters();
   void finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const QString& path,
                   std::shared_ptr<LabelVolume> truth = nullptr, const float* threshold = nullptr);
   void addRecent(const QString& path);
