@@ -111,6 +111,22 @@ void JobsPanel::onEvent(const JobEvent& e) {
   bool ended = e.kind == JobEvent::Kind::Finished || e.kind == JobEvent::Kind::Failed ||
                e.kind == JobEvent::Kind::Cancelled;
   item->setText(4, ended ? QString() : formatSeconds(e.etaSeconds));
+  // Previews run at every threshold drag or K change; keep only the latest ended row of each job name so the
+  // list shows what matters. Failures stay until cleared: their tooltip holds the error.
+  if (ended) {
+    const QString name = item->text(0);
+    for (auto it = items_.begin(); it != items_.end();) {
+      const QString st = it->second->text(1);
+      const bool endedOk = st == "Finished" || st == "Cancelled";
+      if (it->first != e.jobId && it->second->text(0) == name && endedOk) {
+        delete it->second;
+        bars_.erase(it->first);
+        it = items_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 }
 
 } // namespace jseg::ui
