@@ -637,23 +637,21 @@ std::vector<int> chainLabels(const KnnGraph& g, int guard) {
 
 } // namespace
 
-std::vector<int> AgglomerativeClustering::initialise(const float* features, int n, int d, const TaskContext* ctx) {
-  validateFeatures(features, n, d);
-  timings_ = {};
-  merges_.clear();
-  isolated_.clear();
-  fallbacks_ = 0;
-  auto t0 = Clock::now();
-  const KnnGraph g = KnnGraph::build(features, n, d, opt_.ks, opt_.sigmaScale, opt_.threads, ctx);
-  timings_.knn = secondsSince(t0);
-  sigma2_ = g.sigma2();
-  t0 = Clock::now();
-  std::vector<int> labels = chainLabels(g, opt_.chainGuard);
-  timings_.graph = secondsSince(t0);
-  return labels;
-}
 
 struct AgglomerativeClustering::Impl {
+  // Every call starts afresh: introspection is about the last call only. Builds the sample graph.
+  static KnnGraph startCall(AgglomerativeClustering& self, const float* features, int n, int d, const TaskContext* ctx) {
+    self.timings_ = {};
+    self.merges_.clear();
+    self.isolated_.clear();
+    self.fallbacks_ = 0;
+    auto t0 = Clock::now();
+    KnnGraph g = KnnGraph::build(features, n, d, self.opt_.ks, self.opt_.sigmaScale, self.opt_.threads, ctx);
+    self.timings_.knn = secondsSince(t0);
+    self.sigma2_ = g.sigma2();
+    return g;
+  }
+
   static std::vector<int> period(AgglomerativeClustering& self, const KnnGraph& g, const float* x, int d,
                                  std::vector<int> labels, double eta, int target, const MergeCallback& cb,
                                  const TaskContext* ctx) {
@@ -673,6 +671,15 @@ struct AgglomerativeClustering::Impl {
   }
 };
 
+std::vector<int> AgglomerativeClustering::initialise(const float* features, int n, int d, const TaskContext* ctx) {
+  validateFeatures(features, n, d);
+  const KnnGraph g = Impl::startCall(*this, features, n, d, ctx);
+  auto t0 = Clock::now();
+  std::vector<int> labels = chainLabels(g, opt_.chainGuard);
+  timings_.graph = secondsSince(t0);
+  return labels;
+}
+
 std::vector<int> AgglomerativeClustering::mergePeriod(const float* features, int n, int d,
                                                       const std::vector<int>& labels, double eta, int target,
                                                       const MergeCallback& cb, const TaskContext* ctx) {
@@ -682,14 +689,7 @@ std::vector<int> AgglomerativeClustering::mergePeriod(const float* features, int
     if (l < 0) throw InputError("agglomerative clustering: labels must not be negative");
   if (!(eta > 0 && eta <= 1)) throw InputError("the unrolling rate eta must be in (0, 1]");
   if (target < 1) throw InputError("the target number of clusters must be at least 1");
-  timings_ = {};
-  merges_.clear();
-  isolated_.clear();
-  fallbacks_ = 0;
-  auto t0 = Clock::now();
-  const KnnGraph g = KnnGraph::build(features, n, d, opt_.ks, opt_.sigmaScale, opt_.threads, ctx);
-  timings_.knn = secondsSince(t0);
-  sigma2_ = g.sigma2();
+  const KnnGraph g = Impl::startCall(*this, features, n, d, ctx);
   return Impl::period(*this, g, features, d, labels, eta, target, cb, ctx);
 }
 
