@@ -65,6 +65,26 @@ std::vector<float> featureBlobs(std::size_t n, int d, int k, uint64_t seed) {
   return x;
 }
 
+// Upper bound of any dense scheme's speed-up over per-patch inference, counted in multiply-accumulates.
+// Per patch, layer l computes out_l^3 positions. Dense, neighbouring grid points share them; per grid point
+// a layer must still compute min(stride, out_l)^3 positions (after pooling, each of the pool phases holds
+// every 2nd point, spaced `stride` pooled units apart, so the same count holds per phase).
+// At stride 5 on paper3d, conv2 (7^3 outputs per patch) keeps 5^3 per point, so no dense method can be 10x.
+double macRatioBound(const NetworkSpec& spec, int stride) {
+  double perPatch = 0, dense = 0;
+  int size = spec.inputSize, cin = 1;
+  for (const auto& c : spec.convs) {
+    size = size - c.kernel + 1;
+    const double perPosition = double(c.channels) * cin * std::pow(double(c.kernel), 3);
+    perPatch += std::pow(double(size), 3) * perPosition;
+    dense += std::pow(double(std::min(size, stride)), 3) * perPosition;
+    cin = c.channels;
+    if (c.poolAfter) size = (size - spec.poolSize) / spec.poolSize + 1;
+  }
+  const double linear = double(spec.flatSize()) * spec.featureDim;
+  return (perPatch + linear) / (dense + linear);
+}
+
 nlohmann::json featureRun(const std::string& net, int w, int stride, const Volume& vol, const GridRegion& region) {
   auto network = makeRandomNetwork(NetworkSpec::byName(net, w), 1, true);
   DenseFeatureOptions o;
@@ -98,6 +118,7 @@ nlohmann::json featureRun(const std::string& net, int w, int stride, const Volum
           {"dense_s", td},
           {"per_patch_s", tp},
           {"speedup", tp / td},
+          {"mac_bound_speedup", macRatioBound(NetworkSpec::byName(net, w), stride)},
           {"max_abs_diff", diff},
           {"dense_points_per_s", double(a.count()) / td},
           {"per_patch_points_per_s", double(b.count()) / tp},

@@ -69,6 +69,8 @@ NetworkSpec NetworkSpec::byName(const std::string& name, int patchSize) {
   } else if (name == "small3d") {
     bool pool = patchSize >= 23;
     s.convs = {{25, 5, pool}, {25, 5, false}, {25, 5, false}};
+  } else if (name == "local3d") {
+    s.convs = {{25, 3, false}, {25, 3, false}, {25, 3, false}};
   } else if (name == "image2d") {
     s.spatialDims = 2;
     s.convs = {{50, 3, false}, {50, 3, false}};
@@ -81,7 +83,7 @@ NetworkSpec NetworkSpec::byName(const std::string& name, int patchSize) {
   return s;
 }
 
-std::vector<std::string> NetworkSpec::names() { return {"paper3d", "fast3d", "small3d", "image2d"}; }
+std::vector<std::string> NetworkSpec::names() { return {"paper3d", "fast3d", "small3d", "local3d", "image2d"}; }
 
 nlohmann::json NetworkSpec::toJson() const {
   nlohmann::json convJson = nlohmann::json::array();

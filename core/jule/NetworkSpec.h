@@ -37,6 +37,8 @@ struct NetworkSpec {
   // paper3d: Moriya et al. (pool after conv1, works for any w >= 19, 1350 features at w = 27).
   // fast3d: the same three convolutions without pooling (15 -> 11 -> 7 -> 3, flat 1350 at w = 15).
   // small3d: 25 channels; paper3d layout when w >= 23, fast3d layout below.
+  // local3d: three 3x3x3 convolutions of 25 kernels, no pooling (9 -> 7 -> 5 -> 3, flat 675 at w = 9), for
+  //          structures only a few voxels thick (a 1 mm brain's cortex), where 15^3 patches see mostly context.
   // image2d: small images (8x8 digits): two 3x3 convolutions of 50 kernels, no pooling
   //          (8 -> 6 -> 4, flat 800); patchSize is the image edge.
   static NetworkSpec byName(const std::string& name, int patchSize);

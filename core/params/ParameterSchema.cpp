@@ -70,9 +70,10 @@ const std::vector<ParamSpec>& parameterSchema() {
                 "§2.3). Off reproduces the reference JULE code, which feeds raw values.",
                 true),
       // Network
-      choiceParam("network", "paper3d", {"paper3d", "fast3d", "small3d"}, "Network", "Network",
+      choiceParam("network", "paper3d", {"paper3d", "fast3d", "small3d", "local3d"}, "Network", "Network",
                   "paper3d: 3 conv 5³×50, pool after conv1, FC 1350→160 (Moriya et al.). fast3d: same layout "
-                  "on 15³ patches without pooling. small3d: 25 channels, for quick trials."),
+                  "on 15³ patches without pooling. small3d: 25 channels, for quick trials. local3d: 3 conv "
+                  "3³×25 for small patches (w = 7..11), for structures a few voxels thick."),
       choiceParam("device", "auto", {"auto", "cpu", "cuda"}, "Network", "Device",
                   "Where the network runs: auto uses CUDA when this build's LibTorch has it and a GPU is present."),
       // JULE clustering (forward pass)

@@ -191,6 +191,8 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
   }
   const Volume& net = params.getBool("fill_outside_window") ? filled : vol;
 
+  json scores = json::object();  // NMI against the truth, when one is known
+
   // 2. Model: trained here, or loaded.
   TorchRuntime::configureThreads(params.getInt("threads"));
   JuleModel model;
@@ -212,6 +214,24 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
     report.writtenFiles.push_back((fs::path(in.outDir) / "model.pt").string());
     log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods, " +
         fmt(jr.seconds, 1) + " s");
+    if (truth) {
+      // How pure JULE's own clusters are tells whether a poor segmentation comes from the clustering of the
+      // training patches or from the later k-means on the features.
+      std::vector<int> centreTruth, clusterOf;
+      for (int i = 0; i < patches.count; ++i) {
+        const auto& c = patches.centres[std::size_t(i)];
+        const int label = truth->labels[vol.geom.index(int(c[0]), int(c[1]), int(c[2]))];
+        if (label == 0) continue;
+        centreTruth.push_back(label);
+        clusterOf.push_back(jr.labels[std::size_t(i)]);
+      }
+      if (!centreTruth.empty()) {
+        const double v = nmi(centreTruth, clusterOf);
+        scores["jule_training_clusters"] = v;
+        log("JULE's " + std::to_string(params.getInt("clusters")) + " clusters of the training patches: NMI " + fmt(v) +
+            " against the truth at their centres");
+      }
+    }
   }
   timings["train_s"] = since(t);
 
@@ -270,7 +290,6 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
   timings["kmeans_s"] = since(t);
 
   // 5. Scores against a truth, side by side with the baselines at the same stride.
-  json scores = json::object();
   if (truth) {
     t = Clock::now();
     auto score = [&](const std::string& name, const LabelVolume& l) {

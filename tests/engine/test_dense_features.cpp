@@ -90,6 +90,8 @@ private Q_SLOTS:
     QTest::newRow("fast3d s5") << "fast3d" << 5 << false << 768;
     QTest::newRow("fast3d s15") << "fast3d" << 15 << false << 768;
     QTest::newRow("fast3d s2 region tiled") << "fast3d" << 2 << true << 4;
+    QTest::newRow("local3d s1 region") << "local3d" << 1 << true << 768;
+    QTest::newRow("local3d s2 region") << "local3d" << 2 << true << 768;
   }
 
   void denseEqualsPerPatch() {
@@ -97,7 +99,7 @@ private Q_SLOTS:
     QFETCH(int, stride);
     QFETCH(bool, useRegion);
     QFETCH(int, budgetMB);
-    NetworkSpec spec = NetworkSpec::byName(network.toStdString(), network == "paper3d" ? 27 : 15);
+    NetworkSpec spec = NetworkSpec::byName(network.toStdString(), network == "paper3d" ? 27 : network == "local3d" ? 9 : 15);
     auto net = makeRandomNetwork(spec, 17, true);
     DenseFeatureOptions o = options(FeatureMode::Dense);
     o.tileBudgetBytes = uint64_t(budgetMB) << 20;
