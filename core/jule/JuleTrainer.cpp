@@ -55,6 +55,7 @@ double JuleOptions::learningRateAt(double base, double gamma, double power, int6
 JuleOptions JuleOptions::fromParameters(const Parameters& p) {
   JuleOptions o;
   o.network = NetworkSpec::byName(p.getString("network"), p.getInt("patch_size"));
+  o.network.globalPool = p.getBool("global_pool");
   o.clusters = p.getInt("clusters");
   o.eta = p.getDouble("eta");
   o.epochsPerPeriod = p.getInt("epochs_per_period");

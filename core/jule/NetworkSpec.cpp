@@ -34,6 +34,7 @@ int NetworkSpec::trunkChannels() const { return convs.empty() ? 1 : convs.back()
 int NetworkSpec::flatSize() const {
   int t = trunkOutputSize();
   int v = trunkChannels();
+  if (globalPool) return v;
   for (int i = 0; i < spatialDims; ++i) v *= t;
   return v;
 }
@@ -91,7 +92,7 @@ nlohmann::json NetworkSpec::toJson() const {
     convJson.push_back({{"channels", c.channels}, {"kernel", c.kernel}, {"pool_after", c.poolAfter}});
   return {{"name", name},         {"spatial_dims", spatialDims}, {"input_size", inputSize},
           {"convs", convJson},    {"pool_size", poolSize},       {"pool_ceil", poolCeil},
-          {"feature_dim", featureDim}, {"flat_size", flatSize()}};
+          {"feature_dim", featureDim}, {"global_pool", globalPool}, {"flat_size", flatSize()}};
 }
 
 NetworkSpec NetworkSpec::fromJson(const nlohmann::json& j) {
@@ -103,6 +104,7 @@ NetworkSpec NetworkSpec::fromJson(const nlohmann::json& j) {
     s.poolSize = j.at("pool_size").get<int>();
     s.poolCeil = j.at("pool_ceil").get<bool>();
     s.featureDim = j.at("feature_dim").get<int>();
+    s.globalPool = j.value("global_pool", false);  // absent in models saved before the option existed
     for (const auto& c : j.at("convs"))
       s.convs.push_back({c.at("channels").get<int>(), c.at("kernel").get<int>(), c.at("pool_after").get<bool>()});
     if ((s.spatialDims != 2 && s.spatialDims != 3) || s.inputSize < 1 || s.poolSize < 1 || s.featureDim < 1 ||

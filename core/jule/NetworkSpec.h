@@ -24,11 +24,16 @@ struct NetworkSpec {
   int poolSize = 2;
   bool poolCeil = false;  // floor pooling gives the paper's 1350 = 50*3^3 (JULE's Lua code uses ceil)
   int featureDim = 160;
+  // Average the trunk's output over its spatial positions before the linear layer (C inputs instead of
+  // C * t^3). The paper flattens, so its features say where in the patch a pattern lies; averaged ones
+  // only say how much of it there is, which is what separates textures whose grain is out of phase
+  // between neighbouring patches.
+  bool globalPool = false;
 
   // Spatial size after the conv trunk (3 for paper3d); throws InputError when the input is too small.
   int trunkOutputSize() const;
   int trunkChannels() const;
-  int flatSize() const;  // channels * trunkOutputSize^spatialDims (1350 for paper3d)
+  int flatSize() const;  // channels * trunkOutputSize^spatialDims (1350 for paper3d); channels with globalPool
   // Number of input values per sample: inputSize^spatialDims.
   int inputVoxels() const;
   // Multiply-accumulates of one forward pass of one sample (convolutions and linear layer).

@@ -62,7 +62,7 @@ torch::Tensor PatchNetworkImpl::trunk2d(torch::Tensor x) {
 }
 
 torch::Tensor PatchNetworkImpl::head(torch::Tensor trunkOut) {
-  auto y = fc->forward(trunkOut.flatten(1));
+  auto y = fc->forward(spec_.globalPool ? trunkOut.mean({2, 3, 4}) : trunkOut.flatten(1));
   return F::normalize(y, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-10));
 }
 

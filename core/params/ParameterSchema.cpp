@@ -74,6 +74,11 @@ const std::vector<ParamSpec>& parameterSchema() {
                   "paper3d: 3 conv 5³×50, pool after conv1, FC 1350→160 (Moriya et al.). fast3d: same layout "
                   "on 15³ patches without pooling. small3d: 25 channels, for quick trials. local3d: 3 conv "
                   "3³×25 for small patches (w = 7..11), for structures a few voxels thick."),
+      boolParam("global_pool", false, "Network", "Global average pooling",
+                "Average the last convolution's outputs over the patch before the linear layer, so features "
+                "measure how much of each pattern a patch holds rather than where it lies (texture). Off is "
+                "the paper's flatten.",
+                true),
       choiceParam("device", "auto", {"auto", "cpu", "cuda"}, "Network", "Device",
                   "Where the network runs: auto uses CUDA when this build's LibTorch has it and a GPU is present."),
       // JULE clustering (forward pass)

@@ -318,7 +318,12 @@ void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const Volume& vol, co
   const int t = spec.trunkOutputSize();
   const int tz = spec.spatialDims == 3 ? t : 1;
   // The linear layer as a convolution over the trunk: flatten order of N x C x tz x t x t is C, z, y, x.
-  torch::Tensor headW = net->fc->weight.view({Fd, spec.trunkChannels(), tz, t, t});
+  // With global pooling the linear layer sees the mean over the t^3 positions: the same weights at each
+  // position, divided by their count.
+  torch::Tensor headW = spec.globalPool
+                            ? (net->fc->weight.view({Fd, spec.trunkChannels(), 1, 1, 1}).expand({Fd, spec.trunkChannels(), tz, t, t}) /
+                               double(tz * t * t)).contiguous()
+                            : net->fc->weight.view({Fd, spec.trunkChannels(), tz, t, t});
   torch::Tensor headB = net->fc->bias;
   const float mean = static_cast<float>(opt.inputMean), inv = static_cast<float>(1.0 / opt.inputStd);
 

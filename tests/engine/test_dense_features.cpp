@@ -92,6 +92,9 @@ private Q_SLOTS:
     QTest::newRow("fast3d s2 region tiled") << "fast3d" << 2 << true << 4;
     QTest::newRow("local3d s1 region") << "local3d" << 1 << true << 768;
     QTest::newRow("local3d s2 region") << "local3d" << 2 << true << 768;
+    QTest::newRow("small3d+gap s1 region") << "small3d+gap" << 1 << true << 768;
+    QTest::newRow("small3d+gap s5") << "small3d+gap" << 5 << false << 768;
+    QTest::newRow("paper3d+gap s2 region") << "paper3d+gap" << 2 << true << 768;
   }
 
   void denseEqualsPerPatch() {
@@ -99,7 +102,11 @@ private Q_SLOTS:
     QFETCH(int, stride);
     QFETCH(bool, useRegion);
     QFETCH(int, budgetMB);
-    NetworkSpec spec = NetworkSpec::byName(network.toStdString(), network == "paper3d" ? 27 : network == "local3d" ? 9 : 15);
+    // "+gap": the same network with global average pooling before the linear layer.
+    const bool gap = network.endsWith("+gap");
+    const std::string name = network.section('+', 0, 0).toStdString();
+    NetworkSpec spec = NetworkSpec::byName(name, name == "paper3d" ? 27 : name == "local3d" ? 9 : 15);
+    spec.globalPool = gap;
     auto net = makeRandomNetwork(spec, 17, true);
     DenseFeatureOptions o = options(FeatureMode::Dense);
     o.tileBudgetBytes = uint64_t(budgetMB) << 20;

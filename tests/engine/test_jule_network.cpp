@@ -73,6 +73,37 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(InputError, NetworkSpec::byName("nonsense", 27));
     auto back = NetworkSpec::fromJson(fast.toJson());
     QCOMPARE(back.toJson().dump(), fast.toJson().dump());
+
+    auto local = NetworkSpec::byName("local3d", 9);  // 9 -> 7 -> 5 -> 3
+    QCOMPARE(local.trunkOutputSize(), 3);
+    QCOMPARE(local.flatSize(), 25 * 27);
+    QVERIFY_THROWS_EXCEPTION(InputError, NetworkSpec::byName("local3d", 5));
+
+    // Global average pooling: the linear layer sees one value per channel. On an x-periodic texture of
+    // period 3 (= the trunk's 3 output cells), shifting the patch by one voxel only permutes the trunk cells,
+    // so pooled features stay the same while the paper's flattened head sees a different vector.
+    auto gap = NetworkSpec::byName("small3d", 15);
+    gap.globalPool = true;
+    QCOMPARE(gap.flatSize(), 25);
+    auto gapBack = NetworkSpec::fromJson(gap.toJson());
+    QVERIFY(gapBack.globalPool);
+    nlohmann::json old = fast.toJson();
+    old.erase("global_pool");  // models saved before the option existed
+    QVERIFY(!NetworkSpec::fromJson(old).globalPool);
+    torch::manual_seed(3);
+    PatchNetwork gapNet(gap);
+    gapNet->eval();
+    PatchNetwork flatNet(NetworkSpec::byName("small3d", 15));
+    flatNet->eval();
+    torch::Tensor line = torch::tensor({1.f, -1.f, 0.5f}).repeat({6});  // 18 values, period 3
+    torch::Tensor vol = line.view({1, 1, 1, 1, 18}).expand({1, 1, 15, 15, 18}).contiguous();
+    vol = vol + 0.3 * torch::linspace(-1, 1, 15).view({1, 1, 15, 1, 1});  // a z ramp, so y and z matter too
+    torch::Tensor a = vol.slice(4, 0, 15).contiguous(), b = vol.slice(4, 1, 16).contiguous();
+    torch::NoGradGuard ng2;
+    double gapDiff = (gapNet->forward(a) - gapNet->forward(b)).abs().max().item<double>();
+    double flatDiff = (flatNet->forward(a) - flatNet->forward(b)).abs().max().item<double>();
+    QVERIFY2(flatDiff > 1e-3, qPrintable(QString("flattened head barely changes: %1").arg(flatDiff)));
+    QVERIFY2(gapDiff < 1e-5, qPrintable(QString("pooled features changed by %1").arg(gapDiff)));
   }
 
   void initialisation() {
