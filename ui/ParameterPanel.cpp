@@ -9,6 +9,7 @@
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "core/base/Errors.h"
@@ -17,6 +18,8 @@
 namespace jseg::ui {
 
 namespace {
+const QString kCustomPreset = QStringLiteral("custom");  // values that match no preset
+
 QString tip(const ParamSpec& s) {
   return QString("<b>%1</b> (%2)<br>%3").arg(QString::fromStdString(s.label), QString::fromStdString(s.cliFlag()),
                                            QString::fromStdString(s.help).toHtmlEscaped());
@@ -29,6 +32,7 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
 
   auto* presetRow = new QFormLayout;
   preset_ = new QComboBox;
+  preset_->setObjectName("presetCombo");
   for (const auto& p : parameterPresets()) {
     preset_->addItem(QString::fromStdString(p.name));
     preset_->setItemData(preset_->count() - 1, QString::fromStdString(p.help), Qt::ToolTipRole);
@@ -110,8 +114,11 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
   lay->addStretch();
 
   connect(preset_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
-    if (!updating_) applyPreset(name.toStdString());
+    if (!updating_ && name != kCustomPreset) applyPreset(name.toStdString());
   });
+  // After any edit, or a model whose training settings were copied in, the combo must not keep claiming
+  // a preset the values no longer are.
+  connect(this, &ParameterPanel::parametersChanged, this, &ParameterPanel::syncPresetName);
   auto thrChanged = [this] {
     if (updating_) return;
     histogram_->setRange(lo_->value(), hi_->value());
@@ -212,6 +219,13 @@ void ParameterPanel::applyPreset(const std::string& name) {
 }
 
 Parameters ParameterPanel::parameters() const {
+  Parameters p = editorValues();
+  p.validate();
+  return p;
+}
+
+
+Parameters ParameterPanel::editorValues() const {
   Parameters p;
   for (const auto& [name, w] : editors_) {
     if (auto* sb = qobject_cast<QSpinBox*>(w)) p.set(name, sb->value());
@@ -221,7 +235,6 @@ Parameters ParameterPanel::parameters() const {
   }
   p.set("threshold_lo", lo_->value());
   p.set("threshold_hi", hi_->value());
-  p.validate();
   return p;
 }
 
@@ -256,9 +269,47 @@ void ParameterPanel::setShowGrid(bool on) {
 }
 
 void ParameterPanel::setValue(const std::string& name, const nlohmann::json& value) {
-  Parameters p = parameters();
+  // Not validated as a whole: values set one at a time (a model's settings) pass through states where,
+  // e.g., the patch size no longer fits the previous network.
+  Parameters p = editorValues();
   p.set(name, value);
   setEditorValue(name, p.get(name));
+  syncPresetName();
+}
+
+void ParameterPanel::syncPresetName() {
+  auto same = [](const nlohmann::json& a, const nlohmann::json& b) {
+    if (a.is_number() && b.is_number()) {
+      // Spin boxes round to their decimals; a relative tolerance keeps 5e-05 equal to itself.
+      const double x = a.get<double>(), y = b.get<double>();
+      return std::abs(x - y) <= 1e-6 * std::max({1e-12, std::abs(x), std::abs(y)});
+    }
+    return a == b;
+  };
+  QString match = kCustomPreset;
+  try {
+    const Parameters current = editorValues();
+    for (const auto& pr : parameterPresets()) {
+      const Parameters preset = Parameters::preset(pr.name);
+      bool equal = true;
+      for (const auto& s : parameterSchema())
+        if (s.name != "threshold_lo" && s.name != "threshold_hi" && !same(preset.get(s.name), current.get(s.name))) {
+          equal = false;
+          break;
+        }
+      if (equal) {
+        match = QString::fromStdString(pr.name);
+        break;
+      }
+    }
+  } catch (const std::exception&) {
+    // Inconsistent values (being edited) are not any preset.
+  }
+  if (preset_->findText(match) < 0) preset_->addItem(match);
+  const bool was = updating_;
+  updating_ = true;
+  preset_->setCurrentText(match);
+  updating_ = was;
 }
 
 void ParameterPanel::emitGrid() {

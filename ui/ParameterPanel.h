@@ -47,6 +47,9 @@ private:
   QWidget* editorFor(const ParamSpec& spec);
   void setEditorValue(const std::string& name, const nlohmann::json& v);
   void emitGrid();
+  Parameters editorValues() const;  // what the editors show, not validated
+  // Names the preset the current values equal (threshold aside) in the combo, or "custom".
+  void syncPresetName();
 
   QComboBox* preset_ = nullptr;
   HistogramWidget* histogram_ = nullptr;

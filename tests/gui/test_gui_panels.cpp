@@ -65,6 +65,21 @@ private Q_SLOTS:
     panel.applyPreset("paper");
     QCOMPARE(panel.parameters().getInt("patch_size"), Parameters::preset("paper").getInt("patch_size"));
     QCOMPARE(panel.parameters().getInt("patches"), Parameters::preset("paper").getInt("patches"));
+
+    // The combo names the preset the values are, and "custom" once they differ (an edit, or a model's
+    // training settings copied in), then the preset again when the values return to it.
+    auto* combo = panel.findChild<QComboBox*>("presetCombo");
+    QVERIFY(combo);
+    QCOMPARE(combo->currentText(), QString("paper"));
+    const nlohmann::json fastValues = Parameters::preset("fast").toJson();
+    for (const auto& [key, value] : fastValues.items())
+      if (key != "threshold_lo" && key != "threshold_hi") panel.setValue(key, value);
+    QCOMPARE(combo->currentText(), QString("fast"));
+    panel.setValue("clusters", 33);
+    QCOMPARE(combo->currentText(), QString("custom"));
+    QCOMPARE(panel.parameters().getInt("clusters"), 33);  // showing "custom" changed nothing
+    panel.setValue("clusters", Parameters::preset("fast").getInt("clusters"));
+    QCOMPARE(combo->currentText(), QString("fast"));
   }
 
   void editsReachParametersAndSignals() {
