@@ -572,7 +572,7 @@ void MainWindow::startTraining() {
         ctx.progress(0, "sampling patches");
         const float lo = float(p.getDouble("threshold_lo")), hi = float(p.getDouble("threshold_hi"));
         Volume filled;
-        if (p.getBool("fill_outside_window")) filled = fillOutsideWindow(*vol, lo, hi);
+        if (p.getBool("fill_outside_window")) filled = fillOutsideWindow(*vol, lo, hi, p.getString("fill_rule"));
         PatchSet patches =
             sampleTrainingPatches(*vol, p.getBool("fill_outside_window") ? filled : *vol, p, lo, hi, &ctx.task());
         ctx.checkCancel();
@@ -658,7 +658,7 @@ void MainWindow::startFeatures() {
         sub.progress = [&ctx](double f, const std::string& m) { ctx.progress(f < 0 ? -1 : 0.8 * f, "features: " + m); };
         const float lo = float(p.getDouble("threshold_lo")), hi = float(p.getDouble("threshold_hi"));
         *grid = ex.layout(*vol, p.getInt("stride"), lo, hi);  // the window is tested on the real intensities
-        if (p.getBool("fill_outside_window")) ex.compute(*grid, fillOutsideWindow(*vol, lo, hi), &sub);
+        if (p.getBool("fill_outside_window")) ex.compute(*grid, fillOutsideWindow(*vol, lo, hi, p.getString("fill_rule")), &sub);
         else ex.compute(*grid, *vol, &sub);
         if (grid->count() < 10) throw InputError("fewer than 10 grid points lie inside the threshold window");
         if (p.getBool("feature_intensity")) grid->appendIntensityColumn(*vol, p.getDouble("intensity_weight"));

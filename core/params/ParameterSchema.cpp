@@ -65,6 +65,11 @@ const std::vector<ParamSpec>& parameterSchema() {
                 "training and segmentation alike, so that patches at the specimen's edge are not dominated by the "
                 "background. Off reproduces the paper.",
                 true),
+      choiceParam("fill_rule", "mean", {"mean", "nearest"}, "Patches", "Fill rule",
+                  "What fill_outside_window puts outside [low, high]: mean = the mean of the voxels inside; "
+                  "nearest = the value of the nearest voxel inside, so a tissue at the edge continues instead "
+                  "of meeting a step to a value of no tissue.",
+                  true),
       boolParam("standardize_patches", true, "Patches", "Standardise patches",
                 "Subtract the mean and divide by the standard deviation of the sampled intensities (paper "
                 "§2.3). Off reproduces the reference JULE code, which feeds raw values.",

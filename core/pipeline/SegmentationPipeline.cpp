@@ -99,7 +99,45 @@ std::string fmt(double v, int precision = 4) {
 
 } // namespace
 
-Volume fillOutsideWindow(const Volume& vol, float lo, float hi) {
+// Multi-source breadth-first search from every voxel in the window over the 6-neighbourhood: each outside
+// voxel takes the value of the inside voxel its wave came from (nearest in the city-block metric), so a patch
+// at the specimen's edge sees its own tissue continued instead of a step to a constant of no tissue.
+Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi) {
+  Volume filled = vol;
+  const auto& d = vol.geom.dims;
+  const std::size_t n = vol.voxels.size();
+  std::vector<uint8_t> done(n, 0);
+  std::vector<std::size_t> frontier, next;
+  for (std::size_t i = 0; i < n; ++i)
+    if (vol.voxels[i] >= lo && vol.voxels[i] <= hi) {
+      done[i] = 1;
+      frontier.push_back(i);
+    }
+  if (frontier.empty()) return filled;
+  const int64_t nx = d[0], ny = d[1], nz = d[2];
+  while (!frontier.empty()) {
+    next.clear();
+    for (std::size_t i : frontier) {
+      const int64_t x = int64_t(i % std::size_t(nx)), y = int64_t((i / std::size_t(nx)) % std::size_t(ny)),
+                    z = int64_t(i / (std::size_t(nx) * std::size_t(ny)));
+      static const int64_t step[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+      for (const auto& st : step) {
+        const int64_t X = x + st[0], Y = y + st[1], Z = z + st[2];
+        if (X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+        const std::size_t j = std::size_t((Z * ny + Y) * nx + X);
+        if (done[j]) continue;
+        done[j] = 1;
+        filled.voxels[j] = filled.voxels[i];
+        next.push_back(j);
+      }
+    }
+    frontier.swap(next);
+  }
+  return filled;
+}
+
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule) {
+  if (rule == "nearest") return fillOutsideWindowNearest(vol, lo, hi);
   Volume filled = vol;
   double sum = 0;
   std::size_t n = 0;
@@ -186,7 +224,7 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
   // The network sees `net` (the volume, or with the background replaced); labels and statistics use `vol`.
   Volume filled;
   if (params.getBool("fill_outside_window")) {
-    filled = fillOutsideWindow(vol, lo, hi);
+    filled = fillOutsideWindow(vol, lo, hi, params.getString("fill_rule"));
     log("outside the window filled with the window's mean");
   }
   const Volume& net = params.getBool("fill_outside_window") ? filled : vol;

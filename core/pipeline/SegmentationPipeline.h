@@ -48,7 +48,9 @@ struct PipelineReport {
 
 // Stages shared with the GUI, so both front ends feed the network the same thing.
 // fill_outside_window: a copy of the volume with voxels outside [lo, hi] replaced by the mean of those inside.
-Volume fillOutsideWindow(const Volume& vol, float lo, float hi);
+// rule "nearest": each outside voxel takes the value of the nearest voxel inside (the tissue continues).
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule = "mean");
+Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi);
 // Training patches: centres drawn on `vol` (threshold), voxels cut from `net` (vol itself or its filled copy).
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);

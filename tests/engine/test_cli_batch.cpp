@@ -1,4 +1,5 @@
 // ctest-links: juleseg_io juleseg_base
+// ctest-lock: libtorch_cores
 // Cohorts: `juleseg-cli run` over several volumes with one model continues past a bad input and ends with a
 // summary; a generated SLURM array script runs one volume per task from a project and reproduces the batch.
 #include <QProcess>
