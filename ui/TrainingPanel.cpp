@@ -1,5 +1,7 @@
 #include "ui/TrainingPanel.h"
 
+#include <cmath>
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -51,6 +53,11 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   xAxis_ = new QValueAxis;
   xAxis_->setTitleText("period");
   xAxis_->setLabelFormat("%d");
+  // Periods are whole numbers: ticks every period (a fixed tick count put "1" at 1.25 and made the points
+  // look off their period).
+  xAxis_->setTickType(QValueAxis::TicksDynamic);
+  xAxis_->setTickAnchor(0);
+  xAxis_->setTickInterval(1);
   xAxis_->setRange(0, 5);
   clusterAxis_ = new QLogValueAxis;
   clusterAxis_->setTitleText("clusters");
@@ -121,6 +128,7 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     ++periods_;
     maxLoss_ = std::max(maxLoss_, loss);
     xAxis_->setRange(0, std::max(5, period + 1));
+    xAxis_->setTickInterval(period + 1 > 12 ? std::ceil((period + 1) / 10.0) : 1);
     clusterAxis_->setRange(1, std::max(10.0, firstClusters_ * 1.5));
     lossAxis_->setRange(0, std::max(0.05, maxLoss_ * 1.15));
     status_->setText(QString("Period %1%2: trained on %3 clusters, loss %4, %5 epochs in %6. ETA %7.")

@@ -3,18 +3,22 @@
 // editor, presets and values round-trip, the threshold window reaches Parameters), the intensity
 // statistics behind the histogram and the automatic window, and the series picker.
 #include <QApplication>
+#include <QChart>
+#include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QValueAxis>
 #include <QtTest>
 
 #include "core/params/ParameterSchema.h"
 #include "tests/common/TestData.h"
 #include "ui/ParameterPanel.h"
 #include "ui/SeriesPickerDialog.h"
+#include "ui/TrainingPanel.h"
 #include "ui/VolumeStats.h"
 
 using namespace jseg;
@@ -106,6 +110,24 @@ private Q_SLOTS:
       threw = true;
     }
     QVERIFY(threw);
+  }
+
+  void trainingChartTicksEveryPeriod() {
+    // Points sit at whole periods and so must the tick labels (a fixed tick count put "1" at 1.25).
+    TrainingPanel panel;
+    for (int period = 0; period < 3; ++period)
+      panel.onTrainerEvent({{"type", "period"}, {"period", period}, {"clusters", 200 / (period + 1)}, {"loss", 0.1}});
+    QCOMPARE(panel.periodsSeen(), 3);
+    QValueAxis* periods = nullptr;
+    for (auto* view : panel.findChildren<QChartView*>())
+      for (auto* axis : view->chart()->axes(Qt::Horizontal))
+        if (auto* v = qobject_cast<QValueAxis*>(axis); v && v->titleText() == "period") periods = v;
+    QVERIFY(periods);
+    QCOMPARE(periods->tickType(), QValueAxis::TicksDynamic);
+    QCOMPARE(periods->tickAnchor(), 0.0);
+    QCOMPARE(periods->tickInterval(), 1.0);
+    QCOMPARE(periods->min(), 0.0);
+    QVERIFY(periods->max() >= 3.0);
   }
 
   void volumeStatsGiveHistogramAndPercentiles() {
