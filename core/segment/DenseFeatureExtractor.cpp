@@ -120,7 +120,15 @@ struct DenseFeatureExtractor::Impl {
       if (c.poolAfter) s = {std::floor(s[0] / spec.poolSize), std::floor(s[1] / spec.poolSize),
                             std::floor(s[2] / poolDepth())};
     }
-    return macs + points * double(spec.flatSize()) * spec.featureDim;
+    return macs + points * denseHeadInputs() * spec.featureDim;
+  }
+
+  // The dense head is a convolution over every trunk cell of the patch, also with global pooling (whose
+  // weights it repeats per cell), so it costs channels x cells multiply-adds per feature.
+  double denseHeadInputs() const {
+    NetworkSpec flat = spec;
+    flat.globalPool = false;
+    return double(flat.flatSize());
   }
 
   FeaturePlan plan(const FeatureGrid& grid) const;
@@ -228,7 +236,7 @@ FeaturePlan DenseFeatureExtractor::Impl::plan(const FeatureGrid& grid) const {
     phases *= double(std::min<int64_t>(bestN[a], down[a] / std::gcd<int64_t>(S[a], down[a])));
   }
   p.denseMacs = double(p.tiles) * phases * boxMacs(box, 0) +
-                double(p.points) * spec.flatSize() * spec.featureDim;
+                double(p.points) * denseHeadInputs() * spec.featureDim;
 
   FeatureMode mode = opt.mode;
   if (mode == FeatureMode::Auto) {
