@@ -224,7 +224,6 @@ Parameters ParameterPanel::parameters() const {
   return p;
 }
 
-
 Parameters ParameterPanel::editorValues() const {
   Parameters p;
   for (const auto& [name, w] : editors_) {
