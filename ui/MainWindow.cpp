@@ -706,22 +706,19 @@ void MainWindow::startFeatures() {
   updateActions();
 }
 
-namespace {
-const KSweepEntry* entryFor(const KSweepResult& s, int k) {
-  for (const auto& e : s.entries)
-    if (e.k == k) return &e;
-  return nullptr;
+std::optional<std::vector<float>> MainWindow::sweptCentroids(int k) const {
+  if (!grid_ || !sweep_ || !model_->volumePtr()) return std::nullopt;
+  for (const auto& e : sweep_->entries)
+    if (e.k == k) return e.centroids;
+  return std::nullopt;  // K outside the swept range
 }
-} // namespace
 
 void MainWindow::requestKPreview(int k) {
+  auto swept = sweptCentroids(k);
+  if (!swept) return;
   auto grid = grid_;
-  auto sweep = sweep_;
   auto vol = model_->volumePtr();
-  if (!grid || !sweep || !vol) return;
-  const KSweepEntry* e = entryFor(*sweep, k);
-  if (!e) return;
-  std::vector<float> centroids = e->centroids;
+  std::vector<float> centroids = std::move(*swept);
   const auto cursor = model_->cursor();
   auto out = std::make_shared<LabelVolume>();
   JobOptions jo;
@@ -768,13 +765,11 @@ void MainWindow::requestKPreview(int k) {
 }
 
 void MainWindow::applyK(int k) {
+  auto swept = sweptCentroids(k);
+  if (!swept) return;
   auto grid = grid_;
-  auto sweep = sweep_;
   auto vol = model_->volumePtr();
-  if (!grid || !sweep || !vol) return;
-  const KSweepEntry* e = entryFor(*sweep, k);
-  if (!e) return;
-  std::vector<float> centroids = e->centroids;
+  std::vector<float> centroids = std::move(*swept);
   auto out = std::make_shared<LabelVolume>();
   auto stats = std::make_shared<std::vector<LabelStatistics>>();
   JobOptions jo;

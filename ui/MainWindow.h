@@ -92,6 +92,8 @@ private:
   void updateActions();
   void requestMaskPreview();
   void requestKPreview(int k);
+  // The centroids the K sweep found for `k`, when features, a sweep and a volume are all there.
+  std::optional<std::vector<float>> sweptCentroids(int k) const;
   void onHover(std::array<int64_t, 3> idx);
   void saveLabels();
   void saveOverlayPng(bool allSlices);
