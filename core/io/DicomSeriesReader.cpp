@@ -62,6 +62,26 @@ void initDcmtk() {
   });
 }
 
+// DCMTK reports most damage through OFCondition, but some corrupt values make its string handling throw
+// std::out_of_range or std::length_error (found by fuzz_dicom). Those become an InputError naming the file.
+InputError dcmtkFailure(const std::string& path, const std::exception& e) {
+  return InputError("Cannot read the DICOM file " + path + ": DCMTK failed on a damaged value (" + e.what() +
+                    "). The file is corrupt; remove it or replace it with a good copy.");
+}
+
+template <class F>
+auto guardDcmtk(const std::string& path, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw dcmtkFailure(path, e);
+  }
+}
+
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return {};
@@ -206,7 +226,7 @@ void checkClaimedFrames(const FileHeader& h) {
 
 // Reads the header of one file (pixel data stays on disk). `strict`: a file that claims to be DICOM but
 // cannot be parsed is an error rather than "not DICOM".
-Probe readHeader(const std::string& path, bool strict, FileHeader& h) {
+Probe readHeaderUnguarded(const std::string& path, bool strict, FileHeader& h) {
   DcmFileFormat ff;
   const OFCondition st = ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyElementBytes, ERM_autoDetect);
   if (st.bad()) {
@@ -307,8 +327,21 @@ Probe readHeader(const std::string& path, bool strict, FileHeader& h) {
   return Probe::Image;
 }
 
+Probe readHeader(const std::string& path, bool strict, FileHeader& h) {
+  try {
+    return readHeaderUnguarded(path, strict, h);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (!strict) return Probe::NotDicom;  // a probe only asks "is this DICOM?"
+    throw dcmtkFailure(path, e);
+  }
+}
+
 // Files a DICOMDIR references (those that exist; a DICOMDIR often outlives some of its files).
-std::vector<std::string> dicomdirFiles(const std::string& dicomdir) {
+std::vector<std::string> dicomdirFilesUnguarded(const std::string& dicomdir) {
   DcmFileFormat ff;
   const OFCondition st = ff.loadFile(dicomdir.c_str());
   if (st.bad())
@@ -338,6 +371,10 @@ std::vector<std::string> dicomdirFiles(const std::string& dicomdir) {
     throw InputError("The DICOMDIR " + dicomdir + " references " + std::to_string(referenced) +
                      " files but none of them exists next to it.");
   return files;
+}
+
+std::vector<std::string> dicomdirFiles(const std::string& dicomdir) {
+  return guardDcmtk(dicomdir, [&] { return dicomdirFilesUnguarded(dicomdir); });
 }
 
 bool isDicomdirName(const fs::path& p) {
@@ -963,12 +1000,15 @@ Volume DicomSeriesReader::read(const std::string& folderOrDicomdir, const ReadOp
   for (std::size_t z = 0; z < slices.size(); ++z)
     perFile[slices[z].file].push_back({slices[z].frame, static_cast<int64_t>(z), slices[z].info});
   SliceSink sink(vol, slices.size(), ctx);
-  for (auto& [file, targets] : perFile) {
+  for (auto& entry : perFile) {
+    std::vector<Target>& targets = entry.second;
     std::sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.frame < b.frame; });
     checkCancel(ctx);
-    const FileHeader& h = scan.files[file];
-    if (h.codec == Codec::Jpeg2000) decodeJpeg2000File(h, targets, sink);
-    else decodeDcmtkFile(h, targets, sink);
+    const FileHeader& h = scan.files[entry.first];
+    guardDcmtk(h.path, [&] {
+      if (h.codec == Codec::Jpeg2000) decodeJpeg2000File(h, targets, sink);
+      else decodeDcmtkFile(h, targets, sink);
+    });
   }
   vol.originalType = typeFor(sink.stats);
   reportProgress(ctx, 1.0, "Loaded DICOM series");

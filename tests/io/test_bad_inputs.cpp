@@ -265,6 +265,26 @@ private Q_SLOTS:
     EXPECT_INPUT_ERROR(readVolume(folder), "dicom-slope", "of 256 voxels are not finite");
   }
 
+  void dcmtkExceptionsBecomeInputErrors() {
+    // Found by fuzz_dicom: a directory record whose type string is damaged makes DCMTK 3.6.7's
+    // DcmByteString::verify throw std::out_of_range from inside loadFile.
+    const std::string hex =
+    "000000ffffffff0100000000004d33580030544d000000000000e77e26f2fc7f07000000ffffffffffff02000000ffff"
+    "7e0000000085000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "00000000000000000000000000000000000000000000000000000000000000004449434d0400201253510000e0290000"
+    "feff00e06a0000000400301443537a000000190000040030144353060053322e3834302e3130303843494f4e20494d41"
+    "474520002e312e342e312e353936414449434d1300495302003720302e302e310000000000494d414745200013004f46"
+    "02003720001300495302003720302e302e310000000000494d4147452000130049530200372002003720";
+    std::string bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    QCOMPARE(bytes.size(), std::size_t(282));
+    const std::string folder = dir_ + "/dicom-damaged-record";
+    fs::create_directories(folder);
+    jseg::test::writeFileBytes(folder + "/record.dcm", bytes);
+    EXPECT_INPUT_ERROR(readVolume(folder), "record.dcm", "DCMTK failed on a damaged value");
+    EXPECT_INPUT_ERROR(readVolume(folder + "/record.dcm"), "record.dcm", "DCMTK failed on a damaged value");
+  }
+
 private:
   std::string dir_;
 };
