@@ -3,7 +3,7 @@
 // JULE and the baselines per seed, their mean and spread, and the time. JSON on stdout; never fails on time.
 // Usage: bench_phantom_seeds [--seeds 1,2,3] [--preset fast] [--set name=value ...] [--ensembles 2,3]
 //   e.g. --set clusters=3 --set epochs_per_period=10   (values are read as JSON, else as text)
-// --keep DIR: trains into DIR/seed<S> and keeps the models there.
+// --keep DIR: trains into DIR/seed<S> and keeps the models there; a model already there is reused.
 // --ensembles m,...: also segments at stride 1 with the features of every m of the trained networks side by
 // side (each network's unit-norm features scaled by 1/sqrt(m), so every network weighs the same), to measure
 // whether combining independently trained networks steadies the result.
@@ -179,6 +179,13 @@ int main(int argc, char** argv) {
       in.demo = true;
       in.writeOverlays = false;
       in.outDir = (work / ("seed" + std::to_string(seed))).string();
+      const std::string kept = (fs::path(in.outDir) / "model.pt").string();
+      if (!keep.empty() && fs::exists(kept)) {
+        fs::copy_file(kept, kept + ".kept", fs::copy_options::overwrite_existing);
+        fs::copy_file(fs::path(in.outDir) / "model.json", fs::path(kept + ".kept").replace_extension(".json"),
+                      fs::copy_options::overwrite_existing);
+        in.modelPath = kept + ".kept";
+      }
       const auto t0 = Clock::now();
       PipelineReport trained = runSegmentationPipeline(p, in);
       const double trainS = std::chrono::duration<double>(Clock::now() - t0).count();

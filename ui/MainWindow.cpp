@@ -39,11 +39,11 @@
 #include "core/jule/ModelFile.h"
 #include "core/jule/PatchSampler.h"
 #include "core/pipeline/SegmentationPipeline.h"
-#include "core/segment/DenseFeatureExtractor.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/KMeans.h"
 #include "core/segment/KSweep.h"
 #include "core/segment/LabelProjector.h"
+#include "core/segment/ModelFeatures.h"
 #include "ui/JobsPanel.h"
 #include "ui/KPickerPanel.h"
 #include "ui/LabelsPanel.h"
@@ -576,9 +576,8 @@ void MainWindow::startTraining() {
         PatchSet patches =
             sampleTrainingPatches(*vol, p.getBool("fill_outside_window") ? filled : *vol, p, lo, hi, &ctx.task());
         ctx.checkCancel();
-        JuleTrainer trainer(JuleOptions::fromParameters(p),
-                            [&ctx](const JuleEvent& ev) { ctx.emitData(toJson(ev)); });
-        JuleResult r = trainer.run(patches, &ctx.task());
+        JuleResult r = trainJuleNetworks(patches, p, [&ctx](const JuleEvent& ev) { ctx.emitData(toJson(ev)); },
+                                         &ctx.task());
         *result = std::move(r.model);
         if (result->parameters.empty()) result->parameters = p.toJson();
       },
@@ -647,11 +646,7 @@ void MainWindow::startFeatures() {
   featureJob_ = jobs_->submit(
       jo,
       [vol, net, p, grid, sweep](JobContext& ctx) {
-        DenseFeatureOptions fo;
-        fo.inputMean = net->patchMean;
-        fo.inputStd = net->patchStd;
-        fo.threads = p.getInt("threads");
-        DenseFeatureExtractor ex(net->network, fo);
+        ModelFeatures ex(*net, p.getInt("threads"));
         // Features take most of the time; the sweep the rest.
         TaskContext sub;
         sub.cancel = ctx.task().cancel;

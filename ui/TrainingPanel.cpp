@@ -107,6 +107,7 @@ void TrainingPanel::reset() {
   firstClusters_ = 0;
   mergePeriod_ = -1;
   xAxis_->setRange(0, 5);
+  if (auto* c = clusters_->chart()) c->setTitle("Clusters and loss per period");
   status_->setText("Starting…");
   rates_->clear();
 }
@@ -169,6 +170,19 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     sizesCategories_->setCategories(names);
     sizesAxis_->setRange(0, maxSize * 1.1);
     sizesChart_->setTitle(QString("Largest clusters of %1 (patches each)").arg(sizes.size()));
+  } else if (type == "network") {
+    // Several networks (parameter `networks`) train one after another: the chart follows the current one.
+    const int network = e.value("network", 1), networks = e.value("networks", 1);
+    clusters_->clear();
+    loss_->clear();
+    periods_ = 0;
+    maxLoss_ = 0;
+    firstClusters_ = 0;
+    mergePeriod_ = -1;
+    xAxis_->setRange(0, 5);
+    if (auto* c = clusters_->chart())
+      c->setTitle(QString("Clusters and loss per period, network %1 of %2").arg(network).arg(networks));
+    status_->setText(QString("Network %1 of %2: starting…").arg(network).arg(networks));
   } else if (type == "epoch") {
     status_->setText(QString("Period %1, epoch %2: loss %3")
                          .arg(e.value("period", 0))

@@ -40,6 +40,8 @@ std::string describe(const JuleEvent& e) {
       << std::setprecision(1) << p->seconds << " s, " << std::setprecision(0) << p->patchesPerS << " patches/s";
     return o.str();
   }
+  if (auto n = std::get_if<NetworkStartEvent>(&e))
+    return "network " + std::to_string(n->network) + " of " + std::to_string(n->networks);
   return {};
 }
 

@@ -24,6 +24,7 @@
 #include "core/jule/ModelFile.h"
 #include "core/jule/PatchSampler.h"
 #include "core/params/ParameterSchema.h"
+#include "core/pipeline/SegmentationPipeline.h"
 
 namespace jseg::cli {
 
@@ -78,6 +79,8 @@ struct TrainReporter {
           << std::setprecision(1) << p->seconds << " s, " << std::setprecision(0) << p->patchesPerS
           << " patches/s";
         if (!quiet) bar.println(o.str());
+      } else if (const auto* n = std::get_if<NetworkStartEvent>(&e)) {
+        if (!quiet) bar.println("network " + std::to_string(n->network) + " of " + std::to_string(n->networks));
       } else if (const auto* c = std::get_if<ClusterSizesEvent>(&e)) {
         std::ostringstream o;
         o << "clusters after period " << c->period << ": " << c->sizes.size();
@@ -122,34 +125,32 @@ void runTrain(TrainArgs& a) {
   a.params.set("threshold_lo", std::max<double>(th[0], -kHuge));
   a.params.set("threshold_hi", std::min<double>(th[1], kHuge));
   a.params.validate();
-  JuleOptions jo = JuleOptions::fromParameters(a.params);
+  (void)JuleOptions::fromParameters(a.params);  // a bad combination fails before the volume loads
 
   Volume v = loadVolume(a.volume, a.volumeOptions, a.quiet);
   auto token = std::make_shared<CancelToken>();
   InterruptScope interrupt(token);
 
-  PatchSamplerOptions so;
-  so.patchSize = a.params.getInt("patch_size");
-  so.count = a.params.getInt("patches");
-  so.lo = a.params.getDouble("threshold_lo");
-  so.hi = a.params.getDouble("threshold_hi");
-  so.seed = static_cast<uint64_t>(a.params.getInt("seed"));
-  so.standardize = a.params.getBool("standardize_patches");
   PatchSet patches;
   {
     ProgressBar bar("patches", a.quiet);
     TaskContext ctx = bar.context(token);
-    patches = PatchSampler::sample(v, so, &ctx);
+    // The pipeline's own sampling, so `train` and `run` give the same model (fill_outside_window included).
+    const float lo = float(a.params.getDouble("threshold_lo")), hi = float(a.params.getDouble("threshold_hi"));
+    const Volume filled = a.params.getBool("fill_outside_window")
+                              ? fillOutsideWindow(v, lo, hi, a.params.getString("fill_rule"))
+                              : Volume();
+    patches = sampleTrainingPatches(v, a.params.getBool("fill_outside_window") ? filled : v, a.params, lo, hi, &ctx);
     std::ostringstream o;
-    o << patches.count << " patches of " << so.patchSize << "^3 from " << patches.candidates << " centres";
+    o << patches.count << " patches of " << a.params.getInt("patch_size") << "^3 from " << patches.candidates
+      << " centres";
     bar.finish(o.str());
   }
   v = Volume();  // the patches are all training needs
 
   TrainReporter rep("train", a.quiet);
   TaskContext ctx = rep.context(token);
-  JuleTrainer trainer(jo, rep.sink());
-  JuleResult r = trainer.run(patches, &ctx);
+  JuleResult r = trainJuleNetworks(patches, a.params, rep.sink(), &ctx);
   rep.bar.finish("trained");
   r.model.parameters = a.params.toJson();
   ModelFile::save(r.model, a.output);

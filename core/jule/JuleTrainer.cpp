@@ -124,6 +124,9 @@ nlohmann::json toJson(const JuleEvent& ev) {
     nlohmann::json operator()(const ClusterSizesEvent& e) const {
       return {{"type", "cluster_sizes"}, {"period", e.period}, {"sizes", e.sizes}};
     }
+    nlohmann::json operator()(const NetworkStartEvent& e) const {
+      return {{"type", "network"}, {"network", e.network}, {"networks", e.networks}};
+    }
   };
   return std::visit(V{}, ev);
 }

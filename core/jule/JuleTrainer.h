@@ -78,9 +78,13 @@ struct ClusterSizesEvent {
   int period = 0;
   std::vector<int> sizes;  // descending
 };
-using JuleEvent = std::variant<PeriodEvent, MergeEvent, EpochEvent, ClusterSizesEvent>;
+struct NetworkStartEvent {  // with `networks` > 1: the next network starts training (1-based)
+  int network = 1;
+  int networks = 1;
+};
+using JuleEvent = std::variant<PeriodEvent, MergeEvent, EpochEvent, ClusterSizesEvent, NetworkStartEvent>;
 using JuleEventSink = std::function<void(const JuleEvent&)>;
-nlohmann::json toJson(const JuleEvent& e);  // {"type":"period"|"merge"|"epoch"|"cluster_sizes", ...}
+nlohmann::json toJson(const JuleEvent& e);  // {"type":"period"|"merge"|"epoch"|"cluster_sizes"|"network", ...}
 
 struct JuleResult {
   JuleModel model;                  // trained network (on the training device), spec, history

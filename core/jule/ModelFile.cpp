@@ -18,11 +18,49 @@ namespace fs = std::filesystem;
 namespace {
 constexpr const char* kFormat = "juleseg-model";
 constexpr int kFormatVersion = 1;
+
+void saveWeights(PatchNetworkImpl& network, const NetworkSpec& spec, const std::string& tempPath,
+                 const std::string& path) {
+  try {
+    // Always stored as CPU tensors so a model trained on a GPU loads anywhere.
+    auto copy = std::make_shared<PatchNetworkImpl>(spec);
+    {
+      torch::NoGradGuard ng;
+      auto src = network.named_parameters(true);
+      for (auto& p : copy->named_parameters(true)) p.value().copy_(src[p.key()].to(torch::kCPU));
+      auto srcB = network.named_buffers(true);
+      for (auto& b : copy->named_buffers(true)) b.value().copy_(srcB[b.key()].to(torch::kCPU));
+    }
+    torch::save(copy, tempPath);
+  } catch (const c10::Error& e) {
+    throw InputError(path + ": cannot write the model weights (" + std::string(e.what_without_backtrace()) + ")");
+  }
+}
+
+std::shared_ptr<PatchNetworkImpl> loadWeights(const NetworkSpec& spec, const std::string& path,
+                                              const std::string& jsonPath) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw InputError(path + ": no such model file (" + jsonPath + " lists it)");
+  auto net = std::make_shared<PatchNetworkImpl>(spec);
+  try {
+    torch::load(net, path, torch::Device(torch::kCPU));
+  } catch (const c10::Error& e) {
+    throw InputError(path + ": cannot read the weights or they do not match " + jsonPath + " (" +
+                     std::string(e.what_without_backtrace()).substr(0, 200) + ")");
+  }
+  net->eval();
+  return net;
+}
 } // namespace
 
 std::string ModelFile::jsonPathFor(const std::string& ptPath) {
   fs::path p(ptPath);
   return p.replace_extension(".json").string();
+}
+
+std::string ModelFile::memberPathFor(const std::string& ptPath, int member) {
+  fs::path p(ptPath);
+  return p.replace_extension(".net" + std::to_string(member) + p.extension().string()).string();
 }
 
 nlohmann::json ModelFile::describe(const JuleModel& m) {
@@ -37,7 +75,8 @@ nlohmann::json ModelFile::describe(const JuleModel& m) {
                      {"size", m.spec.inputSize}}},
           {"device", m.device},
           {"train_seconds", m.trainSeconds},
-          {"history", m.history}};
+          {"history", m.history},
+          {"networks", 1 + m.moreNetworks.size()}};  // members 2.. in memberPathFor(ptPath, i)
 }
 
 void ModelFile::save(const JuleModel& m, const std::string& ptPath) {
@@ -49,28 +88,21 @@ void ModelFile::save(const JuleModel& m, const std::string& ptPath) {
   const std::string jsonPath = jsonPathFor(ptPath);
   if (jsonPath == ptPath) throw InputError(ptPath + ": the model file must not end in .json");
 
-  AtomicFile pt(ptPath);
-  AtomicFile js(jsonPath);
-  try {
-    // Always stored as CPU tensors so a model trained on a GPU loads anywhere.
-    auto copy = std::make_shared<PatchNetworkImpl>(m.spec);
-    {
-      torch::NoGradGuard ng;
-      auto src = m.network->named_parameters(true);
-      for (auto& p : copy->named_parameters(true)) p.value().copy_(src[p.key()].to(torch::kCPU));
-      auto srcB = m.network->named_buffers(true);
-      for (auto& b : copy->named_buffers(true)) b.value().copy_(srcB[b.key()].to(torch::kCPU));
-    }
-    torch::save(copy, pt.tempPath());
-  } catch (const c10::Error& e) {
-    throw InputError(ptPath + ": cannot write the model weights (" + std::string(e.what_without_backtrace()) + ")");
+  const auto nets = m.networks();
+  std::vector<std::unique_ptr<AtomicFile>> weights;
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    const std::string path = i == 0 ? ptPath : memberPathFor(ptPath, int(i) + 1);
+    if (!nets[i]) throw InputError(path + ": network " + std::to_string(i + 1) + " of the model is missing");
+    weights.push_back(std::make_unique<AtomicFile>(path));
+    saveWeights(*nets[i], m.spec, weights.back()->tempPath(), path);
   }
+  AtomicFile js(jsonPath);
   {
     std::ofstream f(js.tempPath(), std::ios::binary);
     f << describe(m).dump(2) << "\n";
     if (!f) throw InputError(jsonPath + ": cannot write the model description");
   }
-  pt.commit();
+  for (auto& w : weights) w->commit();
   js.commit();
 }
 
@@ -107,15 +139,15 @@ JuleModel ModelFile::load(const std::string& ptPath) {
     throw InputError(jsonPath + ": incomplete model description (" + e.what() + ")");
   }
   if (!(m.patchStd > 0)) throw InputError(jsonPath + ": patch std must be positive");
-  auto net = std::make_shared<PatchNetworkImpl>(m.spec);
+  int count = 1;
   try {
-    torch::load(net, ptPath, torch::Device(torch::kCPU));
-  } catch (const c10::Error& e) {
-    throw InputError(ptPath + ": cannot read the weights or they do not match " + jsonPath + " (" +
-                     std::string(e.what_without_backtrace()).substr(0, 200) + ")");
+    count = j.value("networks", 1);
+  } catch (const nlohmann::json::exception&) {
+    count = 0;
   }
-  net->eval();
-  m.network = net;
+  if (count < 1 || count > 64) throw InputError(jsonPath + ": \"networks\" must be 1 to 64");
+  m.network = loadWeights(m.spec, ptPath, jsonPath);
+  for (int i = 2; i <= count; ++i) m.moreNetworks.push_back(loadWeights(m.spec, memberPathFor(ptPath, i), jsonPath));
   return m;
 }
 

@@ -24,6 +24,7 @@
 #include "core/segment/KMeans.h"
 #include "core/segment/KSweep.h"
 #include "core/segment/LabelProjector.h"
+#include "core/segment/ModelFeatures.h"
 
 namespace jseg {
 
@@ -174,6 +175,30 @@ PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Param
   return patches;
 }
 
+JuleResult trainJuleNetworks(const PatchSet& patches, const Parameters& params, const JuleEventSink& events,
+                             const TaskContext* ctx) {
+  const int count = params.getInt("networks");
+  JuleResult first;
+  for (int m = 0; m < count; ++m) {
+    JuleOptions o = JuleOptions::fromParameters(params);
+    o.seed += uint64_t(m);
+    const std::string stage = count > 1 ? "network " + std::to_string(m + 1) + "/" + std::to_string(count) : "JULE";
+    TaskContext c = stageContext(ctx, double(m) / count, double(m + 1) / count, stage);
+    if (count > 1 && events) events(NetworkStartEvent{m + 1, count});
+    JuleTrainer trainer(o, events);
+    JuleResult r = trainer.run(patches, ctx ? &c : nullptr);
+    if (m == 0) {
+      first = std::move(r);
+      continue;
+    }
+    first.model.moreNetworks.push_back(r.model.network);
+    first.epochs += r.epochs;
+    first.seconds += r.seconds;
+    first.model.trainSeconds += r.model.trainSeconds;
+  }
+  return first;
+}
+
 PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineInputs& in, const JuleEventSink& events,
                                        const TaskContext* ctx, const std::function<void(const std::string&)>& logFn) {
   auto log = [&](const std::string& s) {
@@ -244,13 +269,14 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
     log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "^3 from " +
         std::to_string(patches.candidates) + " candidates");
     TaskContext tc = stageContext(ctx, 0.08, 0.75, "JULE");
-    JuleTrainer trainer(JuleOptions::fromParameters(params), events);
-    JuleResult jr = trainer.run(patches, &tc);
+    JuleResult jr = trainJuleNetworks(patches, params, events, &tc);
     model = std::move(jr.model);
     model.parameters = params.toJson();
     ModelFile::save(model, (fs::path(in.outDir) / "model.pt").string());
     report.writtenFiles.push_back((fs::path(in.outDir) / "model.pt").string());
-    log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods, " +
+    log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods" +
+        (params.getInt("networks") > 1 ? " per network, " + std::to_string(params.getInt("networks")) + " networks, "
+                                       : std::string(", ")) +
         fmt(jr.seconds, 1) + " s");
     if (truth) {
       // How pure JULE's own clusters are tells whether a poor segmentation comes from the clustering of the
@@ -276,11 +302,7 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
   // 3. Dense features on the stride grid.
   t = Clock::now();
   const int stride = params.getInt("stride");
-  DenseFeatureOptions fo;
-  fo.inputMean = model.standardized ? model.patchMean : 0.0;
-  fo.inputStd = model.standardized ? model.patchStd : 1.0;
-  fo.threads = params.getInt("threads");
-  DenseFeatureExtractor extractor(model.network, fo);
+  ModelFeatures extractor(model, params.getInt("threads"));
   FeatureGrid grid = extractor.layout(vol, stride, lo, hi);  // window tested on the real intensities
   FeaturePlan plan = extractor.plan(grid);
   plan.memory.require("features at stride " + std::to_string(stride),
@@ -342,7 +364,12 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
     if (stride > 1) score("block_mean_kmeans", blockMeanKMeans(vol, grid, k, params, true, ctx));
     if (in.compareUntrained) {
       TaskContext uc = stageContext(ctx, 0.97, 0.99, "untrained network");
-      DenseFeatureExtractor random(makeRandomNetwork(model.spec, seed, false), fo);
+      // As many untrained networks as the model has, side by side, so the comparison is like for like.
+      JuleModel untrained = model;
+      untrained.network = makeRandomNetwork(model.spec, seed, false);
+      for (std::size_t m = 0; m < untrained.moreNetworks.size(); ++m)
+        untrained.moreNetworks[m] = makeRandomNetwork(model.spec, seed + m + 1, false);
+      ModelFeatures random(untrained, params.getInt("threads"));
       FeatureGrid rg = random.layout(vol, stride, lo, hi);
       random.compute(rg, net, &uc);
       KMeansResult rk = clusterGrid(rg, k, params, &uc);

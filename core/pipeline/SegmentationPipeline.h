@@ -55,6 +55,13 @@ Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi);
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);
 
+// JULE on `patches` once per network of the `networks` parameter, from seeds seed, seed+1, ... (same
+// patches). Returns the first network's result (its labels and history) with the others' networks in
+// model.moreNetworks; epochs and seconds are summed. Progress is split evenly; every network's events go to
+// `events`.
+JuleResult trainJuleNetworks(const PatchSet& patches, const Parameters& params, const JuleEventSink& events = {},
+                             const TaskContext* ctx = nullptr);
+
 // Raises InputError for bad parameters or inputs, ResourceError when the features would not fit in memory
 // (the message proposes a larger stride), CancelledError on cancel. Files appear only when complete.
 PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineInputs& inputs,

@@ -10,6 +10,7 @@
 #include "core/base/Errors.h"
 #include "core/jule/NetworkSpec.h"
 #include "core/segment/DenseFeatureExtractor.h"
+#include "core/segment/ModelFeatures.h"
 
 using namespace jseg;
 
@@ -186,6 +187,48 @@ private Q_SLOTS:
     }
     QVERIFY(memAvailableBytes() > 0);
     QVERIFY_THROWS_EXCEPTION(InputError, autoMode.layout(vol_, 28, 0, 1));  // stride > w
+  }
+
+  void severalNetworksSideBySide() {
+    // A model of two networks: each row is [f1, f2] / sqrt(2), still unit-norm; one network is unchanged.
+    NetworkSpec spec = NetworkSpec::byName("small3d", 15);
+    JuleModel model;
+    model.spec = spec;
+    model.network = makeRandomNetwork(spec, 3, true);
+    model.patchMean = 100.0;
+    model.patchStd = 20.0;
+    model.standardized = true;
+    JuleModel single = model;
+    model.moreNetworks = {makeRandomNetwork(spec, 4, true)};
+    ModelFeatures both(model, 0);
+    QCOMPARE(both.networkCount(), 2);
+    FeatureGrid g = both.layout(vol_, 3, 90.0f, 1e9f);
+    const FeaturePlan plan = both.plan(g);
+    QCOMPARE(plan.memory.resultBytes, uint64_t(g.count()) * 2 * uint64_t(spec.featureDim) * 4);
+    both.compute(g, vol_);
+    QCOMPARE(g.dim, 2 * spec.featureDim);
+    FeatureGrid g1 = g, g2 = g;
+    DenseFeatureExtractor(model.network, options(FeatureMode::Auto)).compute(g1, vol_);
+    DenseFeatureExtractor(model.moreNetworks[0], options(FeatureMode::Auto)).compute(g2, vol_);
+    QCOMPARE(g1.dim, spec.featureDim);
+    const float s = float(1.0 / std::sqrt(2.0));
+    double maxDiff = 0, maxNormError = 0, crossDiff = 0;
+    for (std::size_t i = 0; i < g.count(); ++i) {
+      double norm = 0;
+      for (int f = 0; f < spec.featureDim; ++f) {
+        maxDiff = std::max(maxDiff, double(std::abs(g.row(i)[f] - s * g1.row(i)[f])));
+        maxDiff = std::max(maxDiff, double(std::abs(g.row(i)[spec.featureDim + f] - s * g2.row(i)[f])));
+        crossDiff = std::max(crossDiff, double(std::abs(g1.row(i)[f] - g2.row(i)[f])));
+        norm += double(g.row(i)[f]) * g.row(i)[f] + double(g.row(i)[spec.featureDim + f]) * g.row(i)[spec.featureDim + f];
+      }
+      maxNormError = std::max(maxNormError, std::abs(std::sqrt(norm) - 1.0));
+    }
+    QVERIFY2(maxDiff < 1e-6, qPrintable(QString::number(maxDiff)));
+    QVERIFY(maxNormError < 1e-5);
+    QVERIFY(crossDiff > 0.05);  // the two networks really differ
+    FeatureGrid one = ModelFeatures(single, 0).layout(vol_, 3, 90.0f, 1e9f);
+    ModelFeatures(single, 0).compute(one, vol_);
+    QCOMPARE(one.features, g1.features);
   }
 
   void cancelStops() {

@@ -230,6 +230,39 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(InputError, ModelFile::load(dir + "/absent.pt"));
   }
 
+  void modelOfSeveralNetworksRoundTrip() {
+    // A model of three networks (parameter `networks`): members 2 and 3 go to model.net2.pt / model.net3.pt.
+    auto spec = NetworkSpec::byName("small3d", 15);
+    JuleModel m;
+    m.spec = spec;
+    torch::manual_seed(5);
+    m.network = std::make_shared<PatchNetworkImpl>(spec);
+    m.moreNetworks = {std::make_shared<PatchNetworkImpl>(spec), std::make_shared<PatchNetworkImpl>(spec)};
+    for (auto& n : m.networks()) n->eval();
+    const std::string dir = jseg::test::tempDir("jule-model-set");
+    const std::string path = dir + "/model.pt";
+    ModelFile::save(m, path);
+    QCOMPARE(ModelFile::memberPathFor(path, 3), dir + "/model.net3.pt");
+    QVERIFY(QFile::exists(QString::fromStdString(dir + "/model.net2.pt")));
+    QVERIFY(QFile::exists(QString::fromStdString(dir + "/model.net3.pt")));
+    QCOMPARE(ModelFile::describe(m).value("networks", 0), 3);
+    JuleModel back = ModelFile::load(path);
+    QCOMPARE(int(back.networks().size()), 3);
+    auto x = torch::randn({4, 1, 15, 15, 15});
+    torch::NoGradGuard ng;
+    for (std::size_t i = 0; i < 3; ++i) QVERIFY(torch::equal(m.networks()[i]->forward(x), back.networks()[i]->forward(x)));
+    // The members differ (different initial weights), so the order must survive the round trip.
+    QVERIFY(!torch::allclose(back.networks()[1]->forward(x), back.networks()[2]->forward(x)));
+    // A member missing on disk is an error naming it, not a silently smaller model.
+    QFile::remove(QString::fromStdString(dir + "/model.net3.pt"));
+    try {
+      ModelFile::load(path);
+      QFAIL("expected InputError");
+    } catch (const InputError& e) {
+      QVERIFY2(std::string(e.what()).find("model.net3.pt") != std::string::npos, e.what());
+    }
+  }
+
   void samplerCentresAndStandardisation() {
     Volume v = jseg::test::rampVolume(30, 30, 30);  // x + 100 y + 10000 z
     PatchSamplerOptions o;

@@ -1,4 +1,4 @@
-// ctest-links: juleseg_jule juleseg_io juleseg_base
+// ctest-links: juleseg_pipeline juleseg_jule juleseg_io juleseg_base torch
 // The JULE loop end to end on small synthetic sets: it reaches C clusters, recovers well-separated
 // classes, is deterministic for a seed on the CPU, reports typed events, and cancels within a second.
 #include <QtTest>
@@ -12,7 +12,12 @@
 
 #include "core/base/Errors.h"
 #include "core/jule/JuleTrainer.h"
+#include "core/jule/ModelFile.h"
+#include "core/jule/PatchNetwork.h"
+#include "core/jule/PatchSampler.h"
 #include "core/jule/TorchRuntime.h"
+#include "core/params/ParameterSchema.h"
+#include "core/pipeline/SegmentationPipeline.h"
 
 using namespace jseg;
 
@@ -131,6 +136,56 @@ private Q_SLOTS:
     QCOMPARE(*std::max_element(r.labels.begin(), r.labels.end()) + 1, 4);
     QCOMPARE(*std::max_element(r.labelsAtStop.begin(), r.labelsAtStop.end()) + 1, 4);
     QVERIFY(!r.history.back().finalPass);
+  }
+
+  void severalNetworks() {
+    // `networks` = 2: two networks on the same patches from seeds 3 and 4, each announced by an event;
+    // the second differs from the first and the whole result repeats for the same seed.
+    Volume v;
+    v.geom.dims = {24, 24, 24};
+    v.voxels.resize(v.geom.voxelCount());
+    std::mt19937_64 rng(2);
+    std::normal_distribution<float> g(0.f, 1.f);
+    for (int z = 0; z < 24; ++z)
+      for (int y = 0; y < 24; ++y)
+        for (int x = 0; x < 24; ++x) v.at(x, y, z) = (x < 12 ? 10.f : 20.f) + (y < 12 ? 0.f : 3.f * g(rng)) + g(rng);
+    Parameters p = Parameters::preset("fast");
+    p.set("network", "local3d");
+    p.set("patch_size", 7);
+    p.set("patches", 150);
+    p.set("clusters", 4);
+    p.set("epochs_per_period", 1);
+    p.set("networks", 2);
+    p.set("seed", 3);
+    p.set("device", "cpu");
+    const PatchSet patches = sampleTrainingPatches(v, v, p, -1e9f, 1e9f);
+    std::vector<int> started;
+    JuleResult r = trainJuleNetworks(patches, p, [&](const JuleEvent& e) {
+      if (const auto* n = std::get_if<NetworkStartEvent>(&e)) {
+        QCOMPARE(n->networks, 2);
+        started.push_back(n->network);
+      }
+    });
+    QCOMPARE(started, (std::vector<int>{1, 2}));
+    QCOMPARE(int(r.model.networks().size()), 2);
+    QCOMPARE(*std::max_element(r.labels.begin(), r.labels.end()) + 1, 4);
+    JuleResult again = trainJuleNetworks(patches, p);
+    QCOMPARE(again.labels, r.labels);
+    // The second network is the one a single-network run with seed 4 trains.
+    Parameters p4 = p;
+    p4.set("networks", 1);
+    p4.set("seed", 4);
+    auto alone = trainJuleNetworks(patches, p4).model.network;
+
+    torch::NoGradGuard ng;
+    torch::Tensor x = torch::from_blob(const_cast<float*>(patches.data.data()), {8, 1, 7, 7, 7}).clone();
+    auto out = [&](const std::shared_ptr<PatchNetworkImpl>& net) {
+      net->eval();
+      return net->forward(x);
+    };
+    QVERIFY(!torch::allclose(out(r.model.networks()[0]), out(r.model.networks()[1]), 1e-3, 1e-3));
+    QVERIFY(torch::equal(out(again.model.networks()[1]), out(r.model.networks()[1])));
+    QVERIFY(torch::equal(out(alone), out(r.model.networks()[1])));
   }
 
   void rejectsBadInput() {

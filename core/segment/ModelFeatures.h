@@ -1,0 +1,33 @@
+#pragma once
+// Dense features of a trained model, which may hold several networks (parameter `networks`): each network's
+// unit-norm features are computed on the same grid and put side by side, scaled by 1/sqrt(count), so a row
+// stays unit-norm and every network weighs the same in k-means. With one network this is exactly
+// DenseFeatureExtractor. Torch-free header.
+#include <memory>
+#include <vector>
+
+#include "core/jule/ModelFile.h"
+#include "core/segment/DenseFeatureExtractor.h"
+
+namespace jseg {
+
+class ModelFeatures {
+public:
+  // threads: LibTorch intra-op threads (0 = all cores). The model's networks stay shared with the caller.
+  ModelFeatures(const JuleModel& model, int threads = 0);
+  ~ModelFeatures();
+
+  int networkCount() const { return int(extractors_.size()); }
+  // Lattice of patches at `stride` with centre voxel in [lo, hi]; tested on the real intensities.
+  FeatureGrid layout(const Volume& vol, int stride, float lo, float hi) const;
+  // The first network's plan with the memory and time of all of them: features of every network, plus one
+  // network's features as a buffer while they are interleaved.
+  FeaturePlan plan(const FeatureGrid& grid) const;
+  // Fills grid.features (count x networks*featureDim) from `input` (the volume the networks see).
+  void compute(FeatureGrid& grid, const Volume& input, const TaskContext* ctx = nullptr) const;
+
+private:
+  std::vector<std::unique_ptr<DenseFeatureExtractor>> extractors_;
+};
+
+} // namespace jseg
