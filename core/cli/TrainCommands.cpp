@@ -156,8 +156,10 @@ void runTrain(TrainArgs& a) {
   ModelFile::save(r.model, a.output);
   std::cout << "final clusters: " << (r.labels.empty() ? 0 : *std::max_element(r.labels.begin(), r.labels.end()) + 1)
             << "\nepochs: " << r.epochs << "\ntime: " << std::fixed << std::setprecision(1) << r.seconds << " s"
-            << "\ndevice: " << r.model.device << "\nwrote " << a.output << " and " << ModelFile::jsonPathFor(a.output)
-            << "\n";
+            << "\ndevice: " << r.model.device << "\nwrote " << a.output << " and " << ModelFile::jsonPathFor(a.output);
+  for (std::size_t m = 0; m < r.model.moreNetworks.size(); ++m)
+    std::cout << (m == 0 ? ", networks 2.. in " : ", ") << ModelFile::memberPathFor(a.output, int(m) + 2);
+  std::cout << "\n";
 }
 
 // --- cluster-images ---------------------------------------------------------------------------------
