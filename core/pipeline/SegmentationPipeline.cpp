@@ -199,8 +199,9 @@ JuleResult trainJuleNetworks(const PatchSet& patches, const Parameters& params, 
   return first;
 }
 
-PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineInputs& in, const JuleEventSink& events,
+PipelineReport runSegmentationPipeline(const Parameters& requested, const PipelineInputs& in, const JuleEventSink& events,
                                        const TaskContext* ctx, const std::function<void(const std::string&)>& logFn) {
+  Parameters params = requested;  // a loaded model may fix how its input is prepared (below)
   auto log = [&](const std::string& s) {
     if (logFn) logFn(s);
   };
@@ -246,24 +247,36 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
   fs::create_directories(in.outDir, ec);
   if (ec || !fs::is_directory(in.outDir)) throw InputError("cannot create output folder " + in.outDir + ": " + ec.message());
 
-  // The network sees `net` (the volume, or with the background replaced); labels and statistics use `vol`.
-  Volume filled;
-  if (params.getBool("fill_outside_window")) {
-    filled = fillOutsideWindow(vol, lo, hi, params.getString("fill_rule"));
-    log("outside the window filled with the window's mean");
-  }
-  const Volume& net = params.getBool("fill_outside_window") ? filled : vol;
-
-  json scores = json::object();  // NMI against the truth, when one is known
-
-  // 2. Model: trained here, or loaded.
+  // 2. Model: loaded (first, because it fixes how its input is prepared), or trained below.
   TorchRuntime::configureThreads(params.getInt("threads"));
   JuleModel model;
   t = Clock::now();
   if (!in.modelPath.empty()) {
     model = ModelFile::load(in.modelPath);
-    log("model " + in.modelPath + " (" + model.spec.name + ", trained on " + model.device + ")");
-  } else {
+    log("model " + in.modelPath + " (" + model.spec.name + ", " + std::to_string(model.networks().size()) +
+        (model.networks().size() == 1 ? " network" : " networks") + ", trained on " + model.device + ")");
+    // Like the patch standardisation, the fill outside the window is part of what the network was trained
+    // to see: features of a differently prepared volume would be meaningless.
+    for (const char* name : {"fill_outside_window", "fill_rule"}) {
+      if (!model.parameters.is_object() || !model.parameters.contains(name)) continue;
+      if (model.parameters[name] != params.toJson()[name])
+        log(std::string(name) + " = " + model.parameters[name].dump() + " from the model (requested " +
+            params.toJson()[name].dump() + ")");
+      params.set(name, model.parameters[name]);
+    }
+  }
+
+  // The network sees `net` (the volume, or with the background replaced); labels and statistics use `vol`.
+  Volume filled;
+  if (params.getBool("fill_outside_window")) {
+    filled = fillOutsideWindow(vol, lo, hi, params.getString("fill_rule"));
+    log("outside the window filled (" + params.getString("fill_rule") + ")");
+  }
+  const Volume& net = params.getBool("fill_outside_window") ? filled : vol;
+
+  json scores = json::object();  // NMI against the truth, when one is known
+
+  if (in.modelPath.empty()) {
     TaskContext sc = stageContext(ctx, 0.03, 0.08, "patches");
     PatchSet patches = sampleTrainingPatches(vol, net, params, lo, hi, &sc);
     log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "^3 from " +
@@ -274,6 +287,8 @@ PipelineReport runSegmentationPipeline(const Parameters& params, const PipelineI
     model.parameters = params.toJson();
     ModelFile::save(model, (fs::path(in.outDir) / "model.pt").string());
     report.writtenFiles.push_back((fs::path(in.outDir) / "model.pt").string());
+    for (std::size_t m = 0; m < model.moreNetworks.size(); ++m)
+      report.writtenFiles.push_back(ModelFile::memberPathFor((fs::path(in.outDir) / "model.pt").string(), int(m) + 2));
     log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods" +
         (params.getInt("networks") > 1 ? " per network, " + std::to_string(params.getInt("networks")) + " networks, "
                                        : std::string(", ")) +

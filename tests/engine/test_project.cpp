@@ -85,6 +85,19 @@ private Q_SLOTS:
     QCOMPARE(first.labels.maxLabel(), 3);
     QCOMPARE(int(first.labels.labels[0]), 0);
 
+    // A model brings the input preparation it was trained with: run with the paper's defaults (no fill
+    // outside the window) and the fast preset's model, it still paints the same labels.
+    QVERIFY(p.parameters.getBool("fill_outside_window"));
+    Parameters plain = Parameters::preset("paper");
+    for (const char* name : {"stride", "k", "seed", "threshold_lo", "threshold_hi", "device"})
+      plain.set(name, p.parameters.toJson()[name]);
+    QVERIFY(!plain.getBool("fill_outside_window"));
+    PipelineInputs withModel = again;
+    withModel.outDir = dir + "/plain";
+    PipelineReport fourth = runSegmentationPipeline(plain, withModel);
+    QCOMPARE(fourth.labels.labels, first.labels.labels);
+    QVERIFY(fourth.runJson["parameters"].value("fill_outside_window", false));
+
     // Retraining from scratch with the same seed also repeats the labels on the CPU.
     PipelineInputs retrain = in;
     retrain.outDir = dir + "/retrain";
