@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QValueAxis>
+#include <QXYSeries>
 #include <QtTest>
 
 #include "core/params/ParameterSchema.h"
@@ -128,6 +129,26 @@ private Q_SLOTS:
     QCOMPARE(periods->tickInterval(), 1.0);
     QCOMPARE(periods->min(), 0.0);
     QVERIFY(periods->max() >= 3.0);
+  }
+
+  void trainingChartFollowsEachNetwork() {
+    // With several networks the chart restarts for each one and says which one it shows.
+    TrainingPanel panel;
+    for (int period = 0; period < 3; ++period)
+      panel.onTrainerEvent({{"type", "period"}, {"period", period}, {"clusters", 50}, {"loss", 0.1}});
+    QCOMPARE(panel.periodsSeen(), 3);
+    panel.onTrainerEvent({{"type", "network"}, {"network", 2}, {"networks", 3}});
+    QCOMPARE(panel.periodsSeen(), 0);
+    QChart* chart = nullptr;
+    for (auto* view : panel.findChildren<QChartView*>())
+      if (view->chart()->title().startsWith("Clusters and loss")) chart = view->chart();
+    QVERIFY(chart);
+    QCOMPARE(chart->title(), QString("Clusters and loss per period, network 2 of 3"));
+    for (auto* series : chart->series()) QCOMPARE(qobject_cast<QXYSeries*>(series)->count(), 0);
+    panel.onTrainerEvent({{"type", "period"}, {"period", 0}, {"clusters", 40}, {"loss", 0.2}});
+    QCOMPARE(panel.periodsSeen(), 1);
+    panel.reset();
+    QCOMPARE(chart->title(), QString("Clusters and loss per period"));
   }
 
   void volumeStatsGiveHistogramAndPercentiles() {
