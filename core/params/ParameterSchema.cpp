@@ -87,8 +87,7 @@ const std::vector<ParamSpec>& parameterSchema() {
       intParam("networks", 1, 1, 16, "Network", "Networks",
                "How many networks JULE trains on the same patches (seeds seed, seed+1, ...); segmentation "
                "clusters their features side by side. One network's result varies with the seed; several "
-               "steady it at the cost of training time. 1 is the paper.",
-               true),
+               "steady it at the cost of training time. 1 is the paper."),
       choiceParam("device", "auto", {"auto", "cpu", "cuda"}, "Network", "Device",
                   "Where the network runs: auto uses CUDA when this build's LibTorch has it and a GPU is present."),
       // JULE clustering (forward pass)
