@@ -97,17 +97,21 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   lay->addWidget(sizesView, 1);
 }
 
-void TrainingPanel::reset() {
+void TrainingPanel::clearPeriodChart(const QString& title) {
   clusters_->clear();
   loss_->clear();
-  sizesSeries_->clear();
-  sizesCategories_->clear();
   periods_ = 0;
   maxLoss_ = 0;
   firstClusters_ = 0;
   mergePeriod_ = -1;
   xAxis_->setRange(0, 5);
-  if (auto* c = clusters_->chart()) c->setTitle("Clusters and loss per period");
+  if (auto* c = clusters_->chart()) c->setTitle(title);
+}
+
+void TrainingPanel::reset() {
+  clearPeriodChart("Clusters and loss per period");
+  sizesSeries_->clear();
+  sizesCategories_->clear();
   status_->setText("Starting…");
   rates_->clear();
 }
@@ -173,15 +177,7 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
   } else if (type == "network") {
     // Several networks (parameter `networks`) train one after another: the chart follows the current one.
     const int network = e.value("network", 1), networks = e.value("networks", 1);
-    clusters_->clear();
-    loss_->clear();
-    periods_ = 0;
-    maxLoss_ = 0;
-    firstClusters_ = 0;
-    mergePeriod_ = -1;
-    xAxis_->setRange(0, 5);
-    if (auto* c = clusters_->chart())
-      c->setTitle(QString("Clusters and loss per period, network %1 of %2").arg(network).arg(networks));
+    clearPeriodChart(QString("Clusters and loss per period, network %1 of %2").arg(network).arg(networks));
     status_->setText(QString("Network %1 of %2: starting…").arg(network).arg(networks));
   } else if (type == "epoch") {
     status_->setText(QString("Period %1, epoch %2: loss %3")

@@ -31,6 +31,7 @@ public:
   int periodsSeen() const { return periods_; }
 
 private:
+  void clearPeriodChart(const QString& title);  // the clusters/loss chart and its per-run state
   QPushButton* train_;
   QPushButton* loadModel_;
   QLabel* status_;
