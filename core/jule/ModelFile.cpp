@@ -145,7 +145,7 @@ JuleModel ModelFile::load(const std::string& ptPath) {
   } catch (const nlohmann::json::exception&) {
     count = 0;
   }
-  if (count < 1 || count > 64) throw InputError(jsonPath + ": \"networks\" must be 1 to 64");
+  if (count < 1 || count > 16) throw InputError(jsonPath + ": \"networks\" must be 1 to 16 (the parameter's range)");
   m.network = loadWeights(m.spec, ptPath, jsonPath);
   for (int i = 2; i <= count; ++i) m.moreNetworks.push_back(loadWeights(m.spec, memberPathFor(ptPath, i), jsonPath));
   return m;

@@ -182,11 +182,11 @@ JuleResult trainJuleNetworks(const PatchSet& patches, const Parameters& params, 
   for (int m = 0; m < count; ++m) {
     JuleOptions o = JuleOptions::fromParameters(params);
     o.seed += uint64_t(m);
-    const std::string stage = count > 1 ? "network " + std::to_string(m + 1) + "/" + std::to_string(count) : "JULE";
-    TaskContext c = stageContext(ctx, double(m) / count, double(m + 1) / count, stage);
+    TaskContext c = stageContext(ctx, double(m) / count, double(m + 1) / count,
+                                 "network " + std::to_string(m + 1) + "/" + std::to_string(count));
     if (count > 1 && events) events(NetworkStartEvent{m + 1, count});
     JuleTrainer trainer(o, events);
-    JuleResult r = trainer.run(patches, ctx ? &c : nullptr);
+    JuleResult r = trainer.run(patches, count > 1 && ctx ? &c : ctx);
     if (m == 0) {
       first = std::move(r);
       continue;
@@ -264,6 +264,7 @@ PipelineReport runSegmentationPipeline(const Parameters& requested, const Pipeli
             params.toJson()[name].dump() + ")");
       params.set(name, model.parameters[name]);
     }
+    params.set("networks", int(model.networks().size()));  // what run.json and the project record
   }
 
   // The network sees `net` (the volume, or with the background replaced); labels and statistics use `vol`.
