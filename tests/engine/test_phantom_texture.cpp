@@ -1,0 +1,46 @@
+// ctest-links: juleseg_pipeline juleseg_segment juleseg_jule juleseg_io juleseg_base
+// ctest-labels: slow
+// ctest-lock: libtorch_cores
+// Issue 3's phantom check, end to end through the pipeline the CLI runs: with the `texture` preset (local3d
+// on 9³ patches, stride 1, features smoothed over 3 voxels) JULE separates the two high-mean tissues that
+// intensity k-means merges. Seeds 1-6 measured here gave NMI 0.821-0.861 against intensity k-means 0.614,
+// i.e. +0.21 to +0.25 (bench_phantom_seeds). The bound below is +0.15: one seed, and another CPU's float
+// order takes LibTorch's training down a slightly different path. The baselines that isolate the learning
+// (untrained networks, and intensities smoothed exactly as the features are) must stay clearly below.
+#include <QtTest>
+
+#include <map>
+
+#include "core/pipeline/SegmentationPipeline.h"
+#include "tests/common/TestData.h"
+
+using namespace jseg;
+
+class TestPhantomTexture : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void juleSeparatesWhatIntensityMerges() {
+    Parameters p = Parameters::preset("texture");
+    p.set("device", "cpu");
+    p.set("seed", 1);
+    PipelineInputs in;
+    in.demo = true;
+    in.outDir = test::tempDir("phantom-texture");
+    in.writeOverlays = false;
+    const PipelineReport r = runSegmentationPipeline(p, in);
+    std::map<std::string, double> nmi;
+    for (const auto& s : r.scores) nmi[s.method] = s.nmi;
+    qInfo("JULE %.4f, intensity k-means %.4f, multi-Otsu %.4f, smoothed intensity k-means %.4f, untrained %.4f",
+          nmi["jule"], nmi["intensity_kmeans"], nmi["multi_otsu"], nmi["smoothed_intensity_kmeans"],
+          nmi["untrained_network"]);
+    QCOMPARE(int(nmi.count("smoothed_intensity_kmeans")), 1);
+    QVERIFY(nmi["intensity_kmeans"] > 0.55 && nmi["intensity_kmeans"] < 0.67);  // the merge: about 0.61
+    QVERIFY(nmi["jule"] >= nmi["intensity_kmeans"] + 0.15);
+    QVERIFY(nmi["jule"] >= nmi["smoothed_intensity_kmeans"] + 0.15);
+    QVERIFY(nmi["jule"] >= nmi["untrained_network"] + 0.08);
+    QCOMPARE(r.runJson["parameters"]["feature_smoothing"].get<int>(), 3);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestPhantomTexture)
+#include "test_phantom_texture.moc"
