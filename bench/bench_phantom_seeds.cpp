@@ -105,6 +105,7 @@ nlohmann::json ensembleRuns(const std::vector<std::string>& modelPaths, const st
         for (std::size_t i = 0; i < n; ++i)
           for (int c = 0; c < d; ++c) g.features[i * std::size_t(g.dim) + std::size_t(j * d + c)] = w * src[i * std::size_t(d) + std::size_t(c)];
       }
+      finishFeatures(g, ph.volume, base);  // feature_smoothing and feature_intensity, as the pipeline does
       KMeansOptions ko;
       ko.k = base.getInt("k");
       ko.restarts = base.getInt("kmeans_restarts");
