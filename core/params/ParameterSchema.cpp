@@ -190,8 +190,8 @@ const std::vector<Preset>& parameterPresets() {
        "Minutes on 2 CPU cores: 2,000 patches of 15³ through the small3d network (25 channels, no pooling), "
        "C = 20, 5 epochs a period, initial clusters from the untrained network's features and the background "
        "filled before patches are cut (both measured on the demo phantom, stride 5: JULE NMI 0.29 -> 0.63). "
-       "Training on mni152 (threshold 1:255) takes about 4-9 min on 2 shared cores vs. a projected 7.6 h for "
-       "the paper preset.",
+       "Training on mni152 (threshold 1:255) takes 1.5-9 min on 2 cores (quiet to shared) vs. a projected "
+       "2-8 h for the paper preset.",
        {{"network", "small3d"},
         {"patch_size", 15},
         {"patches", 2000},
