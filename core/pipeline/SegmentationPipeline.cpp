@@ -415,7 +415,7 @@ PipelineReport runSegmentationPipeline(const Parameters& requested, const Pipeli
     score("intensity_kmeans", intensityKMeans(vol, lo, hi, k, seed).labels);
     score("multi_otsu", multiOtsu(vol, lo, hi, k).labels);
     if (stride > 1) score("block_mean_kmeans", blockMeanKMeans(vol, grid, k, params, true, ctx));
-    if (FeatureSmoothing(params.getInt("feature_smoothing")).latticeRadius(stride) > 0)
+    if (smoothing.latticeRadius(stride) > 0)
       score("smoothed_intensity_kmeans", smoothedIntensityKMeans(vol, grid, k, params, ctx));
     if (in.compareUntrained) {
       TaskContext uc = stageContext(ctx, 0.97, 0.99, "untrained network");
