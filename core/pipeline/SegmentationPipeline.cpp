@@ -57,23 +57,6 @@ void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& para
   if (params.getBool("feature_intensity")) grid.appendIntensityColumn(vol, params.getDouble("intensity_weight"));
 }
 
-namespace {
-
-// k-means on the grid features with parameter-driven options; labels per grid point.
-KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& p, const TaskContext* ctx) {
-  KMeansOptions o;
-  o.k = k;
-  o.restarts = p.getInt("kmeans_restarts");
-  o.maxIterations = p.getInt("kmeans_max_iter");
-  o.seed = static_cast<uint64_t>(p.getInt("seed"));
-  o.threads = p.getInt("threads");
-  if (grid.count() < static_cast<std::size_t>(k))
-    throw InputError("only " + std::to_string(grid.count()) + " grid points lie in the threshold window, fewer than K = " +
-                     std::to_string(k) + "; lower the stride or widen the threshold");
-  return KMeans(o).fit(grid.features.data(), grid.count(), grid.dim, ctx);
-}
-
-// Each grid point's mean intensity over its stride-sized block (voxels inside the window), as a 1-column grid.
 FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout) {
   FeatureGrid g = layout;
   g.dim = 1;
@@ -95,6 +78,22 @@ FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout) {
     g.features[i] = static_cast<float>(n ? sum / double(n) : vol.at(c[0], c[1], c[2]));
   }
   return g;
+}
+
+namespace {
+
+// k-means on the grid features with parameter-driven options; labels per grid point.
+KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& p, const TaskContext* ctx) {
+  KMeansOptions o;
+  o.k = k;
+  o.restarts = p.getInt("kmeans_restarts");
+  o.maxIterations = p.getInt("kmeans_max_iter");
+  o.seed = static_cast<uint64_t>(p.getInt("seed"));
+  o.threads = p.getInt("threads");
+  if (grid.count() < static_cast<std::size_t>(k))
+    throw InputError("only " + std::to_string(grid.count()) + " grid points lie in the threshold window, fewer than K = " +
+                     std::to_string(k) + "; lower the stride or widen the threshold");
+  return KMeans(o).fit(grid.features.data(), grid.count(), grid.dim, ctx);
 }
 
 LabelVolume paintGridKMeans(const FeatureGrid& g, const Volume& vol, int k, const Parameters& p, bool fill,

@@ -57,6 +57,10 @@ Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi);
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);
 
+// Each grid point's mean intensity over its stride-sized block (voxels inside the window), as a 1-column grid:
+// what block-mean k-means, the fair baseline for strided labels, clusters.
+FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout);
+
 // What k-means sees, after the networks' features are on the grid: feature_smoothing, then the
 // feature_intensity column (intensities of `vol`). Used for the JULE features and for the untrained baseline.
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx = nullptr);
