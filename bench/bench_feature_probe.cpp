@@ -58,14 +58,18 @@ double paintedNmi(const FeatureGrid& g, const std::vector<int32_t>& labels, cons
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
+double kmeansNmi(const FeatureGrid& g, const std::vector<float>& rows, int64_t d, const Subject& s) {
+  KMeansOptions ko;
+  ko.k = s.tissues;
+  ko.restarts = 4;
+  return round3(paintedNmi(g, KMeans(ko).fit(rows.data(), g.count(), int(d)).labels, s));
+}
+
 // Probes the grid's feature rows X (n x d) against the truth at the grid centres.
 json probeRows(const FeatureGrid& g, const std::vector<float>& rows, int64_t d, const Subject& s) {
   const int64_t n = int64_t(g.count());
   json out;
-  KMeansOptions ko;
-  ko.k = s.tissues;
-  ko.restarts = 4;
-  out["kmeans_nmi"] = round3(paintedNmi(g, KMeans(ko).fit(rows.data(), g.count(), int(d)).labels, s));
+  out["kmeans_nmi"] = kmeansNmi(g, rows, d, s);
 
   // Truth at each patch centre (0 only where the threshold lets a background voxel in).
   std::vector<int64_t> truthAt(static_cast<std::size_t>(n));
@@ -126,13 +130,6 @@ struct ProbeOptions {
   std::vector<double> sweepWeights;  // k-means NMI of features + intensity column at each of these weights
 };
 
-double kmeansNmi(const FeatureGrid& g, const Subject& s) {
-  KMeansOptions ko;
-  ko.k = s.tissues;
-  ko.restarts = 4;
-  return round3(paintedNmi(g, KMeans(ko).fit(g.features.data(), g.count(), g.dim).labels, s));
-}
-
 json probe(const std::shared_ptr<PatchNetworkImpl>& network, const JuleModel& model, const Subject& s,
            const Volume& filled, const ProbeOptions& po) {
   DenseFeatureOptions fo;
@@ -147,7 +144,7 @@ json probe(const std::shared_ptr<PatchNetworkImpl>& network, const JuleModel& mo
     for (double w : po.sweepWeights) {
       FeatureGrid gw = g;
       gw.appendIntensityColumn(s.volume, w);
-      sweep.push_back({{"intensity_weight", w}, {"kmeans_nmi", kmeansNmi(gw, s)}});
+      sweep.push_back({{"intensity_weight", w}, {"kmeans_nmi", kmeansNmi(gw, gw.features, gw.dim, s)}});
     }
     out["weight_sweep"] = sweep;
   }

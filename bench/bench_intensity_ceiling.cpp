@@ -62,18 +62,14 @@ json measure(const Volume& vol, const LabelVolume& truth, float lo, float hi, in
   int64_t covered = 0, truthVoxels = 0;
   for (uint16_t t : truth.labels) truthVoxels += (t > 0 && t <= kTissues) ? 1 : 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& c = g.centres[i];
-    for (int64_t z = c[2] - g.stride[2] / 2; z < c[2] - g.stride[2] / 2 + g.stride[2]; ++z)
-      for (int64_t y = c[1] - g.stride[1] / 2; y < c[1] - g.stride[1] / 2 + g.stride[1]; ++y)
-        for (int64_t x = c[0] - g.stride[0] / 2; x < c[0] - g.stride[0] / 2 + g.stride[0]; ++x) {
-          if (!vol.geom.contains(x, y, z)) continue;
-          const float v = vol.at(x, y, z);
-          if (v < lo || v > hi) continue;
-          const uint16_t t = truth.labels[vol.geom.index(x, y, z)];
-          if (t == 0 || t > kTissues) continue;
-          ++counts[i][t - 1];
-          ++covered;
-        }
+    g.forEachBlockVoxel(i, [&](int64_t x, int64_t y, int64_t z) {
+      const float v = vol.at(x, y, z);
+      if (v < lo || v > hi) return;
+      const uint16_t t = truth.labels[vol.geom.index(x, y, z)];
+      if (t == 0 || t > kTissues) return;
+      ++counts[i][t - 1];
+      ++covered;
+    });
   }
 
   // k-means on the block means, scored on the same voxels.

@@ -65,16 +65,13 @@ FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout) {
   for (std::size_t i = 0; i < g.count(); ++i) {
     double sum = 0;
     int64_t n = 0;
+    g.forEachBlockVoxel(i, [&](int64_t x, int64_t y, int64_t z) {
+      const float v = vol.at(x, y, z);
+      if (v < g.lo || v > g.hi) return;
+      sum += v;
+      ++n;
+    });
     const auto& c = g.centres[i];
-    for (int64_t z = c[2] - g.stride[2] / 2; z < c[2] - g.stride[2] / 2 + g.stride[2]; ++z)
-      for (int64_t y = c[1] - g.stride[1] / 2; y < c[1] - g.stride[1] / 2 + g.stride[1]; ++y)
-        for (int64_t x = c[0] - g.stride[0] / 2; x < c[0] - g.stride[0] / 2 + g.stride[0]; ++x) {
-          if (!vol.geom.contains(x, y, z)) continue;
-          float v = vol.at(x, y, z);
-          if (v < g.lo || v > g.hi) continue;
-          sum += v;
-          ++n;
-        }
     g.features[i] = static_cast<float>(n ? sum / double(n) : vol.at(c[0], c[1], c[2]));
   }
   return g;

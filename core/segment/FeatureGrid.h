@@ -50,6 +50,20 @@ struct FeatureGrid {
   std::array<int64_t, 3> cornerOf(std::size_t i) const {
     return {centres[i][0] - extent[0] / 2, centres[i][1] - extent[1] / 2, centres[i][2] - extent[2] / 2};
   }
+  // Calls f(x, y, z) for each voxel of point i's stride-sized block (centred on its patch centre, as the
+  // projector paints it) that lies inside the volume.
+  template <class F>
+  void forEachBlockVoxel(std::size_t i, F&& f) const {
+    const auto& c = centres[i];
+    std::array<int64_t, 3> b{}, e{};
+    for (int a = 0; a < 3; ++a) {
+      b[a] = std::max<int64_t>(0, c[a] - stride[a] / 2);
+      e[a] = std::min<int64_t>(geom.dims[a], c[a] - stride[a] / 2 + stride[a]);
+    }
+    for (int64_t z = b[2]; z < e[2]; ++z)
+      for (int64_t y = b[1]; y < e[1]; ++y)
+        for (int64_t x = b[0]; x < e[0]; ++x) f(x, y, z);
+  }
   std::size_t latticeCount() const {
     return static_cast<std::size_t>(latticeDims[0]) * static_cast<std::size_t>(latticeDims[1]) *
            static_cast<std::size_t>(latticeDims[2]);
