@@ -14,7 +14,7 @@ namespace jseg {
 
 namespace {
 
-// Running box sum of half-width r along one axis of a dense lattice, in place through `tmp` (one line).
+// Running box sum of half-width r along one axis of a dense lattice, in place; `line` holds one lattice line.
 void boxAlongAxis(std::vector<float>& v, std::vector<float>& line, const std::array<int64_t, 3>& dims, int axis,
                   int r) {
   const int64_t n = dims[std::size_t(axis)];
@@ -45,6 +45,8 @@ void boxFilter(std::vector<float>& v, std::vector<float>& line, const std::array
     if (r[std::size_t(axis)] > 0) boxAlongAxis(v, line, dims, axis, r[std::size_t(axis)]);
 }
 
+bool none(const std::array<int, 3>& r) { return r[0] == 0 && r[1] == 0 && r[2] == 0; }
+
 }  // namespace
 
 // Lattice steps per axis: the stride differs along z for 2D patches (one slice thick, z stride 1); an axis
@@ -54,12 +56,6 @@ std::array<int, 3> FeatureSmoothing::latticeRadii(const FeatureGrid& grid) const
   for (std::size_t a = 0; a < 3; ++a) r[a] = grid.latticeDims[a] > 1 ? latticeRadius(grid.stride[a]) : 0;
   return r;
 }
-
-namespace {
-
-bool none(const std::array<int, 3>& r) { return r[0] == 0 && r[1] == 0 && r[2] == 0; }
-
-} // namespace
 
 FeatureSmoothing::FeatureSmoothing(int radiusVoxels, int threads) : radius_(radiusVoxels), threads_(threads) {
   if (radiusVoxels < 0) throw InputError("feature smoothing radius must be 0 or more voxels");
