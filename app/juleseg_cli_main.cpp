@@ -1,3 +1,3 @@
-#include "core/cli/CliMain.h"
+#include "cli/CliMain.h"
 
 int main(int argc, char** argv) { return jseg::cli::main(argc, argv); }

@@ -37,13 +37,14 @@ nlohmann::json runPreset(const std::string& preset, const Volume& v, bool projec
   p.set("threshold_lo", 1.0);
   p.set("threshold_hi", 255.0);
   p.set("device", "cpu");
-  JuleOptions o = JuleOptions::fromParameters(p);
+  const ParameterValues pv = p.values();
+  JuleOptions o = JuleOptions::fromParameters(pv);
   PatchSamplerOptions so;
-  so.patchSize = p.getInt("patch_size");
-  so.count = p.getInt("patches");
+  so.patchSize = pv.patchSize;
+  so.count = pv.patches;
   so.lo = 1;
   so.hi = 255;
-  so.seed = static_cast<uint64_t>(p.getInt("seed"));
+  so.seed = static_cast<uint64_t>(pv.seed);
   auto t0 = Clock::now();
   PatchSet ps = PatchSampler::sample(v, so);
   double sampleS = since(t0);
@@ -66,7 +67,7 @@ nlohmann::json runPreset(const std::string& preset, const Volume& v, bool projec
   out["periods"] = periods;
   out["epochs"] = r.epochs;
   if (projectOnly) {
-    JuleOptions full = JuleOptions::fromParameters(p);
+    JuleOptions full = JuleOptions::fromParameters(pv);
     int epochs = JuleTrainer::estimateRemainingEpochs(initialClusters, full);
     out["first_epoch_seconds"] = firstEpochS;
     out["projected_epochs"] = epochs;

@@ -28,6 +28,7 @@
 #include "core/segment/KMeans.h"
 #include "core/segment/LabelProjector.h"
 #include "core/params/ParameterSchema.h"
+#include "bench/SessionRun.h"
 #include "core/pipeline/SegmentationPipeline.h"
 
 using namespace jseg;
@@ -36,11 +37,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double scoreOf(const PipelineReport& r, const std::string& method) {
-  for (const auto& s : r.scores)
-    if (s.method == method) return s.nmi;
-  return std::nan("");
-}
+using bench::scoreOf;
 
 nlohmann::json summary(const std::vector<double>& v) {
   double mean = 0, sq = 0;
@@ -73,9 +70,8 @@ nlohmann::json ensembleRuns(const std::vector<std::string>& modelPaths, const st
                             const std::vector<int>& sizes, const Parameters& base) {
   const Phantom ph = makeDemoPhantom();
   const float lo = ph.suggestedLo, hi = ph.suggestedHi;
-  const Volume filled = base.getBool("fill_outside_window")
-                            ? fillOutsideWindow(ph.volume, lo, hi, base.getString("fill_rule"))
-                            : ph.volume;
+  const ParameterValues params = base.values();
+  const Volume filled = params.fillOutsideWindow ? fillOutsideWindow(ph.volume, lo, hi, params.fillRule) : ph.volume;
   std::vector<FeatureGrid> grids;
   for (const auto& path : modelPaths) {
     JuleModel model = ModelFile::load(path);
@@ -107,10 +103,10 @@ nlohmann::json ensembleRuns(const std::vector<std::string>& modelPaths, const st
       }
       finishFeatures(g, ph.volume, base);  // feature_smoothing and feature_intensity, as the pipeline does
       KMeansOptions ko;
-      ko.k = base.getInt("k");
-      ko.restarts = base.getInt("kmeans_restarts");
-      ko.maxIterations = base.getInt("kmeans_max_iter");
-      ko.seed = uint64_t(base.getInt("seed"));
+      ko.k = params.k;
+      ko.restarts = params.kmeansRestarts;
+      ko.maxIterations = params.kmeansMaxIter;
+      ko.seed = uint64_t(params.seed);
       KMeansResult km = KMeans(ko).fit(g.features.data(), n, g.dim);
       ProjectionOptions po;
       po.fillUncovered = true;
@@ -176,28 +172,26 @@ int main(int argc, char** argv) {
       Parameters p = base;
       p.set("seed", seed);
       p.set("stride", 5);
-      PipelineInputs in;
-      in.demo = true;
-      in.writeOverlays = false;
+      bench::SessionRunInput in;
       in.outDir = (work / ("seed" + std::to_string(seed))).string();
       const std::string kept = (fs::path(in.outDir) / "model.pt").string();
       if (!keep.empty() && fs::exists(kept)) {
         fs::copy_file(kept, kept + ".kept", fs::copy_options::overwrite_existing);
         fs::copy_file(fs::path(in.outDir) / "model.json", fs::path(kept + ".kept").replace_extension(".json"),
                       fs::copy_options::overwrite_existing);
-        in.modelPath = kept + ".kept";
+        in.model = kept + ".kept";
       }
       const auto t0 = Clock::now();
-      PipelineReport trained = runSegmentationPipeline(p, in);
+      const nlohmann::json trained = bench::runSession(p, in);
       const double trainS = std::chrono::duration<double>(Clock::now() - t0).count();
       Parameters p1 = p;
       p1.set("stride", 1);
-      PipelineInputs in1 = in;
-      in1.modelPath = (fs::path(in.outDir) / "model.pt").string();
-      modelPaths.push_back(in1.modelPath);
+      bench::SessionRunInput in1 = in;
+      in1.model = (fs::path(in.outDir) / "model.pt").string();
+      modelPaths.push_back(in1.model);
       in1.outDir = in.outDir + "-stride1";
-      in1.compareUntrained = false;
-      PipelineReport dense = runSegmentationPipeline(p1, in1);
+      in1.untrained = false;
+      const nlohmann::json dense = bench::runSession(p1, in1);
       jule5.push_back(scoreOf(trained, "jule"));
       jule1.push_back(scoreOf(dense, "jule"));
       intensityKMeans = scoreOf(trained, "intensity_kmeans");  // seeded too: it differs by < 0.001
@@ -208,8 +202,8 @@ int main(int argc, char** argv) {
                             {"block_mean_stride5", scoreOf(trained, "block_mean_kmeans")},
                             {"intensity_kmeans", intensityKMeans},
                             {"seconds", trainS}};
-      if (trained.runJson.contains("nmi") && trained.runJson["nmi"].contains("jule_training_clusters"))
-        run["jule_training_clusters"] = trained.runJson["nmi"]["jule_training_clusters"];
+      if (trained["nmi"].contains("jule_training_clusters"))
+        run["jule_training_clusters"] = trained["nmi"]["jule_training_clusters"];
       runs.push_back(run);
       std::cerr << run.dump() << std::endl;
     }

@@ -23,7 +23,7 @@
 
 #include "core/jule/TorchRuntime.h"
 #include "core/params/ParameterSchema.h"
-#include "core/pipeline/SegmentationPipeline.h"
+#include "bench/SessionRun.h"
 
 using namespace jseg;
 namespace fs = std::filesystem;
@@ -40,16 +40,16 @@ int runOnce(const std::string& shared, int stride, bool truth, const fs::path& o
     p.set("threshold_hi", 255.0);
     p.set("stride", stride);
     p.set("device", "cpu");
-    PipelineInputs in;
-    in.volumePath = shared + "/mni152/t1.nii.gz";
+    bench::SessionRunInput in;
+    in.volume = shared + "/mni152/t1.nii.gz";
     in.outDir = outDir.string();
-    in.compareUntrained = false;
-    if (truth) in.truthPath = shared + "/mni152/labels.nii.gz";
-    PipelineReport r = runSegmentationPipeline(p, in);
-    nlohmann::json j = {{"timings", r.runJson.at("timings")},
-                        {"grid_points", r.runJson.at("grid_points")},
-                        {"feature_mode", r.runJson.at("feature_mode")}};
-    if (truth) j["nmi"] = r.runJson.at("nmi");
+    in.untrained = false;
+    if (truth) in.truth = shared + "/mni152/labels.nii.gz";
+    const nlohmann::json run = bench::runSession(p, in);
+    nlohmann::json j = {{"timings", run.at("timings")},
+                        {"grid_points", run.at("grid_points")},
+                        {"feature_mode", run.at("feature_mode")}};
+    if (truth) j["nmi"] = run.at("nmi");
     std::ofstream(resultPath) << j.dump();
     return 0;
   } catch (const std::exception& e) {

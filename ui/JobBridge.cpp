@@ -1,6 +1,7 @@
 #include "ui/JobBridge.h"
 
 #include <QMetaObject>
+#include <QThread>
 
 #ifdef __linux__
 #include <sys/resource.h>
@@ -40,7 +41,9 @@ uint64_t JobBridge::submit(const JobOptions& options, JobFn work, Callbacks call
     lowerCurrentThreadPriority();
     work(ctx);
   });
-  callbacks_[id] = std::move(callbacks);
+  Q_ASSERT(QThread::currentThread() == thread());
+  // Nothing to run at the end means nothing to keep until then.
+  if (callbacks.finished || callbacks.failed || callbacks.cancelled) callbacks_[id] = std::move(callbacks);
   return id;
 }
 
@@ -58,6 +61,8 @@ void JobBridge::deliver(const JobEvent& e) {
   if (!final) return;
   auto it = callbacks_.find(e.jobId);
   if (it == callbacks_.end()) return;
+  // Taken out of the map before running: a callback may submit or cancel jobs (re-entering callbacks_),
+  // and whatever the callbacks captured is freed when `cb` goes out of scope below.
   Callbacks cb = std::move(it->second);
   callbacks_.erase(it);
   if (e.kind == JobEvent::Kind::Finished && cb.finished) cb.finished();

@@ -7,6 +7,7 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <cmath>
+#include <iterator>
 
 namespace jseg::ui {
 
@@ -16,6 +17,13 @@ QString formatSeconds(double s) {
   if (s < 3600) return QString("%1 min %2 s").arg(int(s) / 60).arg(int(s) % 60);
   return QString("%1 h %2 min").arg(int(s) / 3600).arg((int(s) % 3600) / 60);
 }
+
+namespace {
+bool isEndedRow(const QTreeWidgetItem* item) {
+  const QString st = item->text(1);
+  return st == "Finished" || st == "Failed" || st == "Cancelled";
+}
+} // namespace
 
 JobsPanel::JobsPanel(JobBridge* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
   auto* lay = new QVBoxLayout(this);
@@ -46,18 +54,32 @@ JobsPanel::JobsPanel(JobBridge* jobs, QWidget* parent) : QWidget(parent), jobs_(
     for (auto* it : sel) jobs_->cancel(it->data(0, Qt::UserRole).toULongLong());
   });
   connect(clear, &QPushButton::clicked, this, [this] {
-    for (auto it = items_.begin(); it != items_.end();) {
-      QString st = it->second->text(1);
-      if (st == "Finished" || st == "Failed" || st == "Cancelled") {
-        delete it->second;
-        bars_.erase(it->first);
-        it = items_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    for (auto it = items_.begin(); it != items_.end();) it = isEndedRow(it->second) ? removeRow(it) : std::next(it);
   });
   connect(jobs_, &JobBridge::jobEvent, this, &JobsPanel::onEvent);
+}
+
+JobsPanel::Rows::iterator JobsPanel::removeRow(Rows::iterator it) {
+  delete it->second;  // the view deletes the row's progress bar with it
+  bars_.erase(it->first);
+  return items_.erase(it);
+}
+
+void JobsPanel::pruneEndedRows(uint64_t justEnded) {
+  // items_ is in id order, so the oldest ended rows go first; queued and running rows always stay, and so
+  // does the row that just ended (a long job submitted early must not vanish the moment it finishes).
+  size_t ended = 0;
+  for (const auto& row : items_)
+    if (isEndedRow(row.second)) ++ended;
+  const size_t limit = jobs_->queue().historyLimit();
+  for (auto it = items_.begin(); it != items_.end() && ended > limit;) {
+    if (it->first != justEnded && isEndedRow(it->second)) {
+      it = removeRow(it);
+      --ended;
+    } else {
+      ++it;
+    }
+  }
 }
 
 void JobsPanel::onEvent(const JobEvent& e) {
@@ -78,7 +100,10 @@ void JobsPanel::onEvent(const JobEvent& e) {
   QProgressBar* bar = bars_[e.jobId];
   switch (e.kind) {
     case JobEvent::Kind::Queued: item->setText(1, "Queued"); break;
-    case JobEvent::Kind::Started: item->setText(1, "Running"); break;
+    case JobEvent::Kind::Started:
+      item->setText(1, "Running");
+      tree_->scrollToItem(item);  // a job queued behind many rows must still be seen to run
+      break;
     case JobEvent::Kind::Progress: item->setText(1, "Running"); break;
     case JobEvent::Kind::Finished:
       item->setText(1, "Finished");
@@ -112,20 +137,17 @@ void JobsPanel::onEvent(const JobEvent& e) {
                e.kind == JobEvent::Kind::Cancelled;
   item->setText(4, ended ? QString() : formatSeconds(e.etaSeconds));
   // Previews run at every threshold drag or K change; keep only the latest ended row of each job name so the
-  // list shows what matters. Failures stay until cleared: their tooltip holds the error.
+  // list shows what matters. Failures stay until cleared (their tooltip holds the error) or until they are
+  // the oldest of more than historyLimit() ended rows.
   if (ended) {
     const QString name = item->text(0);
     for (auto it = items_.begin(); it != items_.end();) {
       const QString st = it->second->text(1);
       const bool endedOk = st == "Finished" || st == "Cancelled";
-      if (it->first != e.jobId && it->second->text(0) == name && endedOk) {
-        delete it->second;
-        bars_.erase(it->first);
-        it = items_.erase(it);
-      } else {
-        ++it;
-      }
+      if (it->first != e.jobId && it->second->text(0) == name && endedOk) it = removeRow(it);
+      else ++it;
     }
+    pruneEndedRows(e.jobId);
   }
 }
 

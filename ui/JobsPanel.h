@@ -1,6 +1,8 @@
 #pragma once
 // Dock listing queued, running and finished jobs with progress bars, elapsed time and ETA; the
-// selected (or any running) job can be cancelled.
+// selected (or any running) job can be cancelled. Like the queue's own history it keeps every queued or
+// running row but only the latest JobQueue::historyLimit() ended ones, so a session of previews does not
+// grow the list (and its progress-bar widgets) without end.
 #include <QWidget>
 #include <map>
 
@@ -18,10 +20,14 @@ public:
   JobsPanel(JobBridge* jobs, QWidget* parent = nullptr);
 
 private:
+  using Rows = std::map<uint64_t, QTreeWidgetItem*>;
   void onEvent(const JobEvent& e);
+  // Drops the row's item and its progress bar; returns the next entry of items_.
+  Rows::iterator removeRow(Rows::iterator it);
+  void pruneEndedRows(uint64_t justEnded);
   JobBridge* jobs_;
   QTreeWidget* tree_;
-  std::map<uint64_t, QTreeWidgetItem*> items_;
+  Rows items_;
   std::map<uint64_t, QProgressBar*> bars_;
 };
 

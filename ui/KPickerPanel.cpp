@@ -1,5 +1,7 @@
 #include "ui/KPickerPanel.h"
 
+#include "core/params/ParameterSchema.h"
+
 #include <QChart>
 #include <QChartView>
 #include <QHBoxLayout>
@@ -41,7 +43,7 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
   chart->addSeries(silhouette_);
   chart->addSeries(marker_);
   auto* x = new QValueAxis;
-  x->setRange(2, 10);
+  x->setRange(2, 10);  // the sweep's range; a K beyond it is fitted when chosen
   x->setTickCount(9);
   x->setLabelFormat("%d");
   x->setTitleText("K");
@@ -68,7 +70,7 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
   auto* row = new QHBoxLayout;
   row->addWidget(new QLabel("Regions K"));
   k_ = new QSpinBox;
-  k_->setRange(2, 10);
+  k_->setRange(int(paramSpec("k").min), int(paramSpec("k").max));
   k_->setValue(3);
   k_->setToolTip("Number of regions; the slices show a preview at once");
   row->addWidget(k_);

@@ -1,11 +1,10 @@
 #pragma once
-// The application window: File menu (open file/folder/demo, recent files, save outputs), three linked
-// slice views, and docks for tuning, training, the K picker, labels and jobs. Every long step runs as a
-// job; results come back through JobBridge callbacks on the GUI thread.
+// The application window: wiring only. Three linked slice views and a 3D view in the centre, docks for tuning,
+// training, the K picker, labels and jobs, and the menus. Every stage of the method runs through the
+// SessionController (as a job); this class connects its signals to the widgets and the widgets to it.
 #include <QMainWindow>
 #include <QStringList>
-#include <memory>
-#include <optional>
+#include <array>
 
 #include "core/io/ReadOptions.h"
 #include "core/params/ParameterSchema.h"
@@ -15,12 +14,6 @@
 class QLabel;
 class QMenu;
 class QAction;
-
-namespace jseg {
-struct JuleModel;
-struct FeatureGrid;
-struct KSweepResult;
-}
 
 namespace jseg::ui {
 
@@ -32,6 +25,8 @@ class KPickerPanel;
 class LabelsPanel;
 class JobsPanel;
 class PlanesView;
+class SessionController;
+class MainMenus;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -39,7 +34,8 @@ public:
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Errors go to dialogs unless quiet (tests, --quit-after-load): then only to stderr and loadFailed.
+  // Errors go to dialogs unless quiet (tests, scripted runs): then only to stderr and the status bar, and a
+  // running job is cancelled without asking.
   void setQuietErrors(bool quiet) { quietErrors_ = quiet; }
   void openPath(const QString& path, ReadOptions options = {});
   void openDemo();
@@ -47,6 +43,7 @@ public:
 
   ViewerModel* model() const { return model_; }
   JobBridge* jobs() const { return jobs_; }
+  SessionController* controller() const { return controller_; }
   SliceView* sliceView(ViewKind k) const;
   SlicePanel* slicePanel(ViewKind k) const;
   PlanesView* planesView() const { return planes_; }
@@ -54,13 +51,13 @@ public:
   KPickerPanel* kPicker() const { return kpicker_; }
   // The window as on screen, with the VTK views read back from GL and composed in.
   QImage composeScreenshot();
+  void showError(const QString& title, const QString& message);
 
-  // Pipeline steps (also used by the command line).
+  // Pipeline steps (also used by the command line and the tests).
   void startTraining();
   void startFeatures();
   void applyK(int k);
   void loadModelFile(const QString& path);
-  // Label volume (NIfTI, or TIFF by extension) plus its label table as PATH.labels.json, as a job.
   void saveLabelsTo(const QString& path);
 
 Q_SIGNALS:
@@ -78,33 +75,21 @@ protected:
   void dropEvent(QDropEvent* e) override;
 
 private:
-  void buildMenus();
+  void buildViews();
   void buildDocks();
-  void showError(const QString& title, const QString& message);
-  // truth and threshold (demo phantom) are installed before volumeLoaded() is emitted, so whatever reacts to
-  // the signal (scripted runs, tests) sees the volume's own threshold and ground truth.
-  // The panel's parameters, or an error dialog and nothing when they are invalid.
+  void connectController();
+  // Asks (unless quiet) whether to cancel a running stage before `what`; false keeps it running.
+  bool confirmCancelRunning(const QString& what);
   std::optional<Parameters> validParameters();
-  void finishLoad(std::shared_ptr<Volume> v, VolumeStats stats, const QString& path,
-                  std::shared_ptr<LabelVolume> truth = nullptr, const float* threshold = nullptr);
-  void addRecent(const QString& path);
-  void updateRecentMenu();
+  void onVolumeOpened(std::shared_ptr<const Volume> v, const VolumeStats& stats, const QString& name, bool hasTruth);
   void updateActions();
   void requestMaskPreview();
-  void requestKPreview(int k);
-  // The centroids the K sweep found for `k`, when features, a sweep and a volume are all there.
-  std::optional<std::vector<float>> sweptCentroids(int k) const;
   void onHover(std::array<int64_t, 3> idx);
-  void saveLabels();
-  void saveOverlayPng(bool allSlices);
-  void saveStatistics();
-  void saveScreenshot(bool windowOnly);
-  void loadTruth();
   void updateNmi();
-  void updateStatistics();
 
   JobBridge* jobs_;
   ViewerModel* model_;
+  SessionController* controller_;
   SlicePanel* panels_[3] = {nullptr, nullptr, nullptr};
   PlanesView* planes_ = nullptr;
   ParameterPanel* params_ = nullptr;
@@ -113,18 +98,9 @@ private:
   LabelsPanel* labels_ = nullptr;
   JobsPanel* jobsPanel_ = nullptr;
   QLabel* statusPos_ = nullptr;
-  QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
-  QList<QAction*> needVolume_, needLabels_;
-  QAction* saveModelAction_ = nullptr;
-
+  MainMenus* menus_ = nullptr;
   bool quietErrors_ = false;
-  uint64_t loadJob_ = 0, trainJob_ = 0, featureJob_ = 0;
-  std::shared_ptr<JuleModel> juleModel_;
-  std::shared_ptr<FeatureGrid> grid_;
-  std::shared_ptr<KSweepResult> sweep_;
-  std::shared_ptr<const LabelVolume> truth_;
-  std::shared_ptr<const LabelVolume> applied_;  // labels painted on the whole volume
 };
 
 } // namespace jseg::ui

@@ -82,6 +82,13 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
     for (const auto& s : parameterSchema()) {
       if (s.group != g) continue;
       QWidget* ed = editorFor(s);
+      if (s.name == "k") {
+        // K has one control, the K picker's (MainWindow keeps this hidden editor in step with it), so the
+        // parameters read here still carry it.
+        ed->setParent(this);
+        ed->hide();
+        continue;
+      }
       auto* label = new QLabel(QString::fromStdString(s.label));
       label->setToolTip(tip(s));
       (s.advanced ? adv : basic)->addRow(label, ed);
@@ -318,5 +325,7 @@ void ParameterPanel::emitGrid() {
   if (!stride || !patch || !showGrid_) return;
   Q_EMIT gridChanged(showGrid_->isChecked(), stride->value(), patch->value());
 }
+
+nlohmann::json ParameterPanel::value(const std::string& name) const { return editorValues().get(name); }
 
 } // namespace jseg::ui

@@ -36,6 +36,8 @@ public:
   void setShowMask(bool on);
   // Sets one schema parameter's editor (InputError for an unknown name or a bad value).
   void setValue(const std::string& name, const nlohmann::json& value);
+  // What the editor of `name` shows (not validated against the other parameters).
+  nlohmann::json value(const std::string& name) const;
 
 Q_SIGNALS:
   void thresholdChanged(double lo, double hi);

@@ -116,6 +116,8 @@ void TrainingPanel::reset() {
   rates_->clear();
 }
 
+void TrainingPanel::setStatus(const QString& text) { status_->setText(text); }
+
 void TrainingPanel::setRunning(bool running) {
   train_->setEnabled(!running);
   loadModel_->setEnabled(!running);

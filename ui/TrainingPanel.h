@@ -26,6 +26,8 @@ public:
   void reset();
   void onTrainerEvent(const nlohmann::json& e);
   void setRunning(bool running);
+  // What the status line says between runs: the model in use (where it came from), or that there is none.
+  void setStatus(const QString& text);
   QPushButton* trainButton() const { return train_; }
   QPushButton* loadModelButton() const { return loadModel_; }
   int periodsSeen() const { return periods_; }

@@ -46,4 +46,17 @@ inline void checkCancel(const TaskContext* ctx) {
   if (ctx) ctx->checkCancel();
 }
 
+// A stage of a longer task: its own progress [0,1] lands on [from, to] of the parent's, its messages are
+// prefixed with the stage's name (unless empty), and it shares the parent's cancel token. Empty when parent is null.
+inline TaskContext stageContext(const TaskContext* parent, double from, double to, const std::string& stage) {
+  TaskContext c;
+  if (!parent) return c;
+  c.cancel = parent->cancel;
+  if (ProgressFn up = parent->progress)
+    c.progress = [up, from, to, stage](double f, const std::string& m) {
+      up(f < 0 ? -1 : from + (to - from) * (f > 1 ? 1 : f), stage.empty() ? m : stage + ": " + m);
+    };
+  return c;
+}
+
 } // namespace jseg

@@ -23,7 +23,7 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
 bool isTerminal(JobState s) { return s == JobState::Finished || s == JobState::Failed || s == JobState::Cancelled; }
 } // namespace
 
-JobQueue::JobQueue(int workers) {
+JobQueue::JobQueue(int workers, size_t historyLimit) : historyLimit_(historyLimit) {
   workers = std::max(1, workers);
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { workerLoop(); });
 }
@@ -32,7 +32,7 @@ JobQueue::~JobQueue() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    for (auto& [id, job] : all_) job->cancel->cancel();
+    for (auto& [id, job] : live_) job->cancel->cancel();
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -44,7 +44,7 @@ uint64_t JobQueue::submit(const JobOptions& options, JobFn fn) {
   job->fn = std::move(fn);
   job->cancel = std::make_shared<CancelToken>();
   JobEvent queued;
-  std::vector<JobEvent> superseded;
+  std::vector<std::shared_ptr<Job>> superseded;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job->info.id = nextId_++;
@@ -54,23 +54,19 @@ uint64_t JobQueue::submit(const JobOptions& options, JobFn fn) {
       // A newer request with the same key makes older ones stale: drop queued ones, cancel running ones.
       for (auto it = queue_.begin(); it != queue_.end();) {
         if ((*it)->options.coalesceKey == options.coalesceKey) {
-          (*it)->info.state = JobState::Cancelled;
-          JobEvent e;
-          e.jobId = (*it)->info.id;
-          e.jobName = (*it)->info.name;
-          e.kind = JobEvent::Kind::Cancelled;
-          e.message = "superseded";
-          superseded.push_back(e);
+          (*it)->cancel->cancel();
+          superseded.push_back(*it);
+          ++releasing_;
           it = queue_.erase(it);
         } else {
           ++it;
         }
       }
-      for (auto& [id, other] : all_)
+      for (auto& [id, other] : live_)
         if (other->info.state == JobState::Running && other->options.coalesceKey == options.coalesceKey)
           other->cancel->cancel();
     }
-    all_[job->info.id] = job;
+    live_[job->info.id] = job;
     // Stable by priority: insert after every job of the same or higher priority.
     auto pos = std::find_if(queue_.begin(), queue_.end(),
                             [&](const std::shared_ptr<Job>& q) { return q->options.priority < options.priority; });
@@ -79,7 +75,7 @@ uint64_t JobQueue::submit(const JobOptions& options, JobFn fn) {
     queued.jobName = job->info.name;
     queued.kind = JobEvent::Kind::Queued;
   }
-  for (const auto& e : superseded) publish(e);
+  if (!superseded.empty()) cancelTakenOff(std::move(superseded), "superseded");
   publish(queued);
   wake_.notify_one();
   changed_.notify_all();
@@ -87,37 +83,74 @@ uint64_t JobQueue::submit(const JobOptions& options, JobFn fn) {
 }
 
 void JobQueue::cancel(uint64_t id) {
-  JobEvent e;
-  bool removedQueued = false;
+  std::vector<std::shared_ptr<Job>> takenOff;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = all_.find(id);
-    if (it == all_.end()) return;
-    auto& job = it->second;
+    auto it = live_.find(id);
+    if (it == live_.end()) return;
+    auto job = it->second;
     job->cancel->cancel();
     auto q = std::find(queue_.begin(), queue_.end(), job);
     if (q != queue_.end()) {
       queue_.erase(q);
+      ++releasing_;
+      takenOff.push_back(job);
+    }
+    // A running job ends itself at its next checkCancel(); runJob() releases it then.
+  }
+  if (!takenOff.empty()) cancelTakenOff(std::move(takenOff), "cancelled before it started");
+}
+
+void JobQueue::cancelTakenOff(std::vector<std::shared_ptr<Job>> jobs, const std::string& why) {
+  // No worker can reach these jobs any more, so their closures are ours to destroy; outside the lock,
+  // because what they captured may be large or have destructors that call back into the queue.
+  for (auto& job : jobs) job->fn = nullptr;
+  std::vector<JobEvent> events;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& job : jobs) {
       job->info.state = JobState::Cancelled;
-      removedQueued = true;
-      e.jobId = id;
+      job->info.message = why;
+      retire(job);
+      --releasing_;
+      JobEvent e;
+      e.jobId = job->info.id;
       e.jobName = job->info.name;
       e.kind = JobEvent::Kind::Cancelled;
-      e.message = "cancelled before it started";
+      e.message = why;
+      events.push_back(std::move(e));
     }
   }
-  if (removedQueued) {
-    publish(e);
-    changed_.notify_all();
-  }
+  for (const auto& e : events) publish(e);
+  changed_.notify_all();
+}
+
+void JobQueue::retire(const std::shared_ptr<Job>& job) {
+  live_.erase(job->info.id);
+  history_.push_back(job->info);
+  pruneHistory();
+}
+
+void JobQueue::pruneHistory() {
+  while (history_.size() > historyLimit_) history_.pop_front();
+}
+
+void JobQueue::setHistoryLimit(size_t limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  historyLimit_ = limit;
+  pruneHistory();
+}
+
+size_t JobQueue::historyLimit() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return historyLimit_;
 }
 
 void JobQueue::cancelAll() {
   std::vector<uint64_t> ids;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [id, job] : all_)
-      if (!isTerminal(job->info.state)) ids.push_back(id);
+    for (auto& [id, job] : live_) ids.push_back(id);
   }
   for (auto id : ids) cancel(id);
 }
@@ -141,7 +174,7 @@ void JobQueue::publish(const JobEvent& e) {
 
 bool JobQueue::waitIdle(double timeoutSeconds) {
   std::unique_lock<std::mutex> lock(mutex_);
-  auto idle = [&] { return queue_.empty() && running_ == 0; };
+  auto idle = [&] { return queue_.empty() && running_ == 0 && releasing_ == 0; };
   if (timeoutSeconds < 0) {
     changed_.wait(lock, idle);
     return true;
@@ -149,10 +182,29 @@ bool JobQueue::waitIdle(double timeoutSeconds) {
   return changed_.wait_for(lock, std::chrono::duration<double>(timeoutSeconds), idle);
 }
 
+namespace {
+// Ids are issued in order and never reused, so an issued id that is neither live nor in the history ended
+// long enough ago to be pruned.
+JobInfo prunedInfo(uint64_t id) {
+  JobInfo info;
+  info.id = id;
+  info.state = JobState::Finished;
+  info.fraction = 1;
+  info.message = "pruned from the job history";
+  return info;
+}
+} // namespace
+
 JobState JobQueue::wait(uint64_t id, double timeoutSeconds) {
   std::unique_lock<std::mutex> lock(mutex_);
-  auto it = all_.find(id);
-  if (it == all_.end()) return JobState::Failed;
+  auto it = live_.find(id);
+  if (it == live_.end()) {
+    if (id == 0 || id >= nextId_) return JobState::Failed;
+    for (auto h = history_.rbegin(); h != history_.rend(); ++h)
+      if (h->id == id) return h->state;
+    return prunedInfo(id).state;
+  }
+  // The job leaves live_ when it ends, so hold it and watch its own state.
   auto job = it->second;
   auto done = [&] { return isTerminal(job->info.state); };
   if (timeoutSeconds < 0) changed_.wait(lock, done);
@@ -163,15 +215,20 @@ JobState JobQueue::wait(uint64_t id, double timeoutSeconds) {
 
 std::vector<JobInfo> JobQueue::jobs() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<JobInfo> out;
-  for (const auto& [id, job] : all_) out.push_back(job->info);
+  std::vector<JobInfo> out(history_.begin(), history_.end());
+  for (const auto& [id, job] : live_) out.push_back(job->info);
+  std::sort(out.begin(), out.end(), [](const JobInfo& a, const JobInfo& b) { return a.id < b.id; });
   return out;
 }
 
 JobInfo JobQueue::job(uint64_t id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = all_.find(id);
-  return it == all_.end() ? JobInfo{} : it->second->info;
+  auto it = live_.find(id);
+  if (it != live_.end()) return it->second->info;
+  for (auto h = history_.rbegin(); h != history_.rend(); ++h)
+    if (h->id == id) return *h;
+  if (id == 0 || id >= nextId_) return JobInfo{};
+  return prunedInfo(id);
 }
 
 void JobQueue::workerLoop() {
@@ -269,12 +326,17 @@ void JobQueue::runJob(const std::shared_ptr<Job>& job) {
     end.message = "unknown error";
   }
   end.elapsedSeconds = secondsSince(job->started);
+  // Only this worker touches a running job's closure. Destroying it before the end becomes visible means
+  // whoever waits on the job (or reacts to its terminal event) finds what it captured already freed.
+  job->fn = nullptr;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job->info.state = state;
     job->info.elapsedSeconds = end.elapsedSeconds;
+    job->info.etaSeconds = -1;
     if (state == JobState::Finished) job->info.fraction = 1;
     if (state == JobState::Failed) job->info.error = end.message;
+    retire(job);
   }
   publish(end);
 }

@@ -52,38 +52,40 @@ double JuleOptions::learningRateAt(double base, double gamma, double power, int6
   return base * std::pow(1.0 + gamma * double(iteration), -power);
 }
 
-JuleOptions JuleOptions::fromParameters(const Parameters& p) {
+JuleOptions JuleOptions::fromParameters(const Parameters& p) { return fromParameters(p.values()); }
+
+JuleOptions JuleOptions::fromParameters(const ParameterValues& v) {
   JuleOptions o;
-  o.network = NetworkSpec::byName(p.getString("network"), p.getInt("patch_size"));
-  o.network.globalPool = p.getBool("global_pool");
-  o.clusters = p.getInt("clusters");
-  o.eta = p.getDouble("eta");
-  o.epochsPerPeriod = p.getInt("epochs_per_period");
-  o.batchSize = p.getInt("batch_size");
-  o.learningRate = p.getDouble("learning_rate");
-  o.momentum = p.getDouble("momentum");
-  o.dampening = p.getDouble("dampening");
-  o.weightDecay = p.getDouble("weight_decay");
-  o.lrGamma = p.getDouble("lr_gamma");
-  o.lrPower = p.getDouble("lr_power");
-  o.margin = p.getDouble("margin");
-  o.tripletGamma = p.getDouble("triplet_gamma");
-  o.negatives = p.getInt("negatives");
-  o.anchorOnlyGradient = p.getBool("anchor_only_gradient");
-  o.finalPass = p.getBool("final_pass");
-  o.reclusterFinal = p.getBool("recluster_final");
-  o.bnTrainModeFeatures = p.getBool("bn_train_features");
-  o.initialFromNetwork = p.getString("initial_clusters") == "network";
-  o.maxEpochs = p.getInt("max_epochs");
-  o.seed = static_cast<uint64_t>(p.getInt("seed"));
-  o.device = p.getString("device");
-  o.threads = p.getInt("threads");
-  o.gdl.ks = p.getInt("knn");
-  o.gdl.kc = p.getInt("kc");
-  o.gdl.lambda = p.getDouble("lambda");
-  o.gdl.lambdaMinClusters = p.getInt("lambda_min_clusters");
-  o.gdl.faithfulTriangularKnn = p.getBool("faithful_triangular_knn");
-  o.gdl.fastRowUpdate = p.getBool("fast_row_update");
+  o.network = NetworkSpec::byName(v.network, v.patchSize);
+  o.network.globalPool = v.globalPool;
+  o.clusters = v.clusters;
+  o.eta = v.eta;
+  o.epochsPerPeriod = v.epochsPerPeriod;
+  o.batchSize = v.batchSize;
+  o.learningRate = v.learningRate;
+  o.momentum = v.momentum;
+  o.dampening = v.dampening;
+  o.weightDecay = v.weightDecay;
+  o.lrGamma = v.lrGamma;
+  o.lrPower = v.lrPower;
+  o.margin = v.margin;
+  o.tripletGamma = v.tripletGamma;
+  o.negatives = v.negatives;
+  o.anchorOnlyGradient = v.anchorOnlyGradient;
+  o.finalPass = v.finalPass;
+  o.reclusterFinal = v.reclusterFinal;
+  o.bnTrainModeFeatures = v.bnTrainFeatures;
+  o.initialFromNetwork = v.initialClusters == "network";
+  o.maxEpochs = v.maxEpochs;
+  o.seed = static_cast<uint64_t>(v.seed);
+  o.device = v.device;
+  o.threads = v.threads;
+  o.gdl.ks = v.knn;
+  o.gdl.kc = v.kc;
+  o.gdl.lambda = v.lambda;
+  o.gdl.lambdaMinClusters = v.lambdaMinClusters;
+  o.gdl.faithfulTriangularKnn = v.faithfulTriangularKnn;
+  o.gdl.fastRowUpdate = v.fastRowUpdate;
   o.gdl.threads = o.threads;
   return o;
 }

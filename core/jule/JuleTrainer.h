@@ -24,6 +24,7 @@
 namespace jseg {
 
 class Parameters;
+struct ParameterValues;
 struct PatchSet;
 
 struct JuleOptions {
@@ -49,6 +50,7 @@ struct JuleOptions {
 
   // From the parameter schema (network from `network` and `patch_size`).
   static JuleOptions fromParameters(const Parameters& p);
+  static JuleOptions fromParameters(const ParameterValues& v);
   static double learningRateAt(double base, double gamma, double power, int64_t iteration);
 };
 

@@ -70,6 +70,7 @@ nlohmann::json ModelFile::describe(const JuleModel& m) {
           {"torch_version", TorchRuntime::torchVersion()},
           {"network", m.spec.toJson()},
           {"parameters", m.parameters},
+          {"trained_on", m.trainedOn},
           {"seed", m.seed},
           {"patch", {{"mean", m.patchMean}, {"std", m.patchStd}, {"standardized", m.standardized},
                      {"size", m.spec.inputSize}}},
@@ -131,6 +132,7 @@ JuleModel ModelFile::load(const std::string& ptPath) {
     m.patchStd = p.at("std").get<double>();
     m.standardized = p.at("standardized").get<bool>();
     m.parameters = j.value("parameters", nlohmann::json::object());
+    m.trainedOn = j.value("trained_on", nlohmann::json::object());
     m.seed = j.value("seed", uint64_t(1));
     m.history = j.value("history", nlohmann::json::array());
     m.device = j.value("device", std::string("cpu"));

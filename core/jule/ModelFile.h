@@ -26,6 +26,7 @@ struct JuleModel {
   double patchMean = 0, patchStd = 1;         // input = (intensity - mean) / std
   bool standardized = false;
   nlohmann::json parameters = nlohmann::json::object();  // the Parameters used (toJson())
+  nlohmann::json trainedOn = nlohmann::json::object();   // the volume it learned from: input, dims, spacing_mm
   uint64_t seed = 1;
   nlohmann::json history = nlohmann::json::array();      // one object per training period
   std::string device = "cpu";                            // where it was trained

@@ -11,13 +11,14 @@
 
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
+#include "core/params/UnboundedThreshold.h"
 
 namespace jseg {
 
 struct PatchSamplerOptions {
   int patchSize = 27;  // w, odd
   int count = 10000;   // n_s
-  double lo = -3.0e38, hi = 3.0e38;  // centre-voxel threshold, inclusive
+  double lo = -kUnboundedThreshold, hi = kUnboundedThreshold;  // centre-voxel threshold, inclusive
   uint64_t seed = 1;
   bool standardize = true;
 };

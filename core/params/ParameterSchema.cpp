@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <iterator>
 #include <sstream>
+#include <type_traits>
+#include <utility>
 
 #include "core/base/Errors.h"
 
@@ -19,160 +23,103 @@ std::string ParamSpec::cliFlag() const {
 namespace {
 
 ParamSpec intParam(std::string name, int def, int lo, int hi, std::string group, std::string label, std::string help,
-                   bool advanced = false) {
+                   bool advanced) {
   return {std::move(name), ParamType::Int, def, double(lo), double(hi), {}, std::move(group), std::move(label),
           std::move(help), advanced};
 }
 ParamSpec dblParam(std::string name, double def, double lo, double hi, std::string group, std::string label,
-                   std::string help, bool advanced = false) {
+                   std::string help, bool advanced) {
   return {std::move(name), ParamType::Double, def, lo, hi, {}, std::move(group), std::move(label), std::move(help),
           advanced};
 }
 ParamSpec boolParam(std::string name, bool def, std::string group, std::string label, std::string help,
-                    bool advanced = false) {
+                    bool advanced) {
   return {std::move(name), ParamType::Bool, def, 0, 1, {}, std::move(group), std::move(label), std::move(help),
           advanced};
 }
 ParamSpec choiceParam(std::string name, std::string def, std::vector<std::string> choices, std::string group,
-                      std::string label, std::string help, bool advanced = false) {
+                      std::string label, std::string help, bool advanced) {
   return {std::move(name), ParamType::Choice, def, 0, 0, std::move(choices), std::move(group), std::move(label),
           std::move(help), advanced};
 }
 
-constexpr double kHuge = 3.0e38;  // "no limit" for thresholds (JSON has no infinity)
+// Checks of ParameterList.def that can fail only when it is edited, so they fail the build instead of a test.
+constexpr bool sameText(const char* a, const char* b) {
+  while (*a && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+constexpr bool oneOf(const char* value, std::initializer_list<const char*> choices) {
+  for (const char* c : choices)
+    if (sameText(value, c)) return true;
+  return false;
+}
+// The field is the name in camelCase ("fill_outside_window" -> fillOutsideWindow), so either finds the other.
+constexpr bool isCamelCaseOf(const char* field, const char* name) {
+  for (; *name; ++name, ++field) {
+    if (*name == '_') {
+      ++name;
+      if (*name < 'a' || *name > 'z' || *field != *name - 'a' + 'A') return false;
+    } else if (!((*name >= 'a' && *name <= 'z') || (*name >= '0' && *name <= '9')) || *field != *name) {
+      return false;
+    }
+  }
+  return *field == 0;
+}
+
+#define JSEG_UNPAREN(...) __VA_ARGS__
+#define JSEG_CHECK_NAME(name, field)                                                                           \
+  static_assert(isCamelCaseOf(#field, name), "parameter " name ": the field must be the name in camelCase and " \
+                                             "the name snake_case");
+#define JSEG_INT(name, field, def, lo, hi, ...)                                                                 \
+  JSEG_CHECK_NAME(name, field)                                                                                  \
+  static_assert(lo <= def && def <= hi, "parameter " name ": default out of range");
+#define JSEG_DOUBLE JSEG_INT
+#define JSEG_BOOL(name, field, ...) JSEG_CHECK_NAME(name, field)
+#define JSEG_CHOICE(name, field, def, choices, ...)                                                             \
+  JSEG_CHECK_NAME(name, field)                                                                                  \
+  static_assert(oneOf(def, {JSEG_UNPAREN choices}), "parameter " name ": the default is not one of its choices");
+#include "core/params/ParameterList.def"
+
+constexpr const char* kParameterNames[] = {
+#define JSEG_PARAM(name, field) name,
+#include "core/params/ParameterList.def"
+};
+constexpr bool namesDistinct() {
+  for (std::size_t i = 0; i < std::size(kParameterNames); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (sameText(kParameterNames[i], kParameterNames[j])) return false;
+  return true;
+}
+static_assert(namesDistinct(), "ParameterList.def declares a parameter name twice");
+
+// ParameterValues is generated from the same list, but nothing stops a hand-written field from joining it: count
+// its fields as the number of initialisers it accepts (it is an aggregate) and compare with the list.
+struct AnyField {
+  template <class T>
+  operator T() const;  // only used unevaluated
+};
+template <class T, class Indices, class = void>
+struct InitialisableFrom : std::false_type {};
+template <class T, std::size_t... I>
+struct InitialisableFrom<T, std::index_sequence<I...>, std::void_t<decltype(T{(void(I), AnyField{})...})>>
+    : std::true_type {};
+static_assert(std::is_aggregate_v<ParameterValues> &&
+                  InitialisableFrom<ParameterValues, std::make_index_sequence<kParameterCount>>::value &&
+                  !InitialisableFrom<ParameterValues, std::make_index_sequence<kParameterCount + 1>>::value,
+              "ParameterValues must have exactly one field per line of ParameterList.def");
 
 } // namespace
 
 const std::vector<ParamSpec>& parameterSchema() {
   static const std::vector<ParamSpec> schema = {
-      // Mask
-      dblParam("threshold_lo", -kHuge, -kHuge, kHuge, "Mask", "Threshold low",
-               "Lowest intensity of a patch's centre voxel to include it (inclusive). Separates the scanned "
-               "specimen from the background; everything outside [low, high] gets label 0."),
-      dblParam("threshold_hi", kHuge, -kHuge, kHuge, "Mask", "Threshold high",
-               "Highest intensity of a patch's centre voxel to include it (inclusive)."),
-      // Patches
-      intParam("patch_size", 27, 5, 63, "Patches", "Patch size w",
-               "Edge length w of the cubic patches (voxels) the network sees. The paper uses 27; it must match "
-               "the network (27 for paper3d, 15 for fast3d)."),
-      intParam("patches", 10000, 100, 200000, "Patches", "Training patches n_s",
-               "Number of random patches JULE learns from (paper: 10,000). Training time grows linearly."),
-      intParam("stride", 5, 1, 63, "Segmentation", "Stride s",
-               "Grid step between patches at segmentation; each s×s×s block takes its patch's label "
-               "(paper: 5). Stride 1 gives a label per voxel."),
-      boolParam("fill_outside_window", false, "Patches", "Fill outside the window",
-                "Replace voxels outside [low, high] by the mean of those inside before patches are cut, for "
-                "training and segmentation alike, so that patches at the specimen's edge are not dominated by the "
-                "background. Off reproduces the paper.",
-                true),
-      choiceParam("fill_rule", "mean", {"mean", "nearest"}, "Patches", "Fill rule",
-                  "What fill_outside_window puts outside [low, high]: mean = the mean of the voxels inside; "
-                  "nearest = the value of the nearest voxel inside, so a tissue at the edge continues instead "
-                  "of meeting a step to a value of no tissue.",
-                  true),
-      boolParam("standardize_patches", true, "Patches", "Standardise patches",
-                "Subtract the mean and divide by the standard deviation of the sampled intensities (paper "
-                "§2.3). Off reproduces the reference JULE code, which feeds raw values.",
-                true),
-      // Network
-      choiceParam("network", "paper3d", {"paper3d", "fast3d", "small3d", "local3d"}, "Network", "Network",
-                  "paper3d: 3 conv 5³×50, pool after conv1, FC 1350→160 (Moriya et al.). fast3d: same layout "
-                  "on 15³ patches without pooling. small3d: 25 channels, for quick trials. local3d: 3 conv "
-                  "3³×25 for small patches (w = 7..11), for structures a few voxels thick."),
-      boolParam("global_pool", false, "Network", "Global average pooling",
-                "Average the last convolution's outputs over the patch before the linear layer, so features "
-                "measure how much of each pattern a patch holds rather than where it lies (texture). Off is "
-                "the paper's flatten.",
-                true),
-      intParam("networks", 1, 1, 16, "Network", "Networks",
-               "How many networks JULE trains on the same patches (seeds seed, seed+1, ...); segmentation "
-               "clusters their features side by side. One network's result varies with the seed; several "
-               "steady it at the cost of training time. 1 is the paper."),
-      choiceParam("device", "auto", {"auto", "cpu", "cuda"}, "Network", "Device",
-                  "Where the network runs: auto uses CUDA when this build's LibTorch has it and a GPU is present."),
-      // JULE clustering (forward pass)
-      intParam("clusters", 100, 2, 100000, "Clustering", "Final clusters C",
-               "JULE stops merging at this many clusters (paper: 100, or 10 for one specimen)."),
-      intParam("knn", 20, 2, 200, "Clustering", "Graph neighbours K_s",
-               "Neighbours per sample in the affinity graph (JULE: 20).", true),
-      intParam("kc", 5, 2, 50, "Clustering", "Local neighbours K_c",
-               "Clusters compared in the local-structure term of the merge criterion (JULE: 5).", true),
-      dblParam("lambda", 1.0, 0.0, 100.0, "Clustering", "λ",
-               "Weight of the local-structure term (the reference code hard-wires 1).", true),
-      intParam("lambda_min_clusters", 100, 0, 1000000, "Clustering", "λ active above",
-               "The local-structure term is used only while more clusters than this remain (reference code: "
-               "100).",
-               true),
-      dblParam("eta", 0.9, 0.01, 1.0, "Clustering", "Unrolling rate η",
-               "Fraction of the clusters merged in each period (JULE README: 0.9 except for faces, 0.2).", true),
-      boolParam("faithful_triangular_knn", true, "Clustering", "Reference neighbour lists",
-                "Use the reference code's upper-triangular cluster neighbour lists; off uses the full "
-                "symmetric affinity row as the paper describes.",
-                true),
-      boolParam("fast_row_update", true, "Clustering", "Approximate row update",
-                "Reproduce the reference code's approximate affinity update after a merge; off recomputes the "
-                "merged cluster's affinities exactly.",
-                true),
-      choiceParam("initial_clusters", "raw", {"raw", "network"}, "Clustering", "Initial clusters from",
-                  "What period 0 clusters: raw patch voxels (JULE) or the untrained network's features, which "
-                  "respond to texture that raw-voxel distances see as noise.",
-                  true),
-      boolParam("recluster_final", false, "Clustering", "Re-cluster at the end (RC)",
-                "After training, re-run agglomerative clustering from scratch on the final features (JULE-RC).",
-                true),
-      // Training (backward pass)
-      intParam("epochs_per_period", 20, 1, 200, "Training", "Epochs per period",
-               "CNN epochs between two clustering updates (JULE: 20).", true),
-      intParam("batch_size", 100, 8, 4096, "Training", "Batch size", "Mini-batch size (JULE: 100).", true),
-      dblParam("learning_rate", 0.01, 1e-6, 1.0, "Training", "Learning rate", "Base SGD learning rate (JULE: 0.01).",
-               true),
-      dblParam("momentum", 0.9, 0.0, 0.999, "Training", "Momentum", "SGD momentum (JULE: 0.9).", true),
-      dblParam("dampening", 0.9, 0.0, 1.0, "Training", "Dampening",
-               "SGD dampening; Torch7's optim.sgd uses the momentum value (0.9).", true),
-      dblParam("weight_decay", 5e-5, 0.0, 1.0, "Training", "Weight decay", "L2 weight decay on all parameters (5e-5).",
-               true),
-      dblParam("lr_gamma", 1e-4, 0.0, 1.0, "Training", "LR decay γ", "\"inv\" schedule: lr·(1+γ·iter)^(−power).",
-               true),
-      dblParam("lr_power", 0.75, 0.0, 4.0, "Training", "LR decay power", "\"inv\" schedule power (0.75).", true),
-      dblParam("margin", 0.2, 0.0, 4.0, "Training", "Triplet margin", "Margin of the triplet hinge loss (JULE: 0.2).",
-               true),
-      dblParam("triplet_gamma", 1.0, 0.0, 10.0, "Training", "Triplet γ",
-               "Weight of the positive distance in the triplet loss (JULE: 1).", true),
-      intParam("negatives", 20, 1, 100, "Training", "Negatives per pair",
-               "Negatives drawn for each positive pair in a batch (JULE: 20).", true),
-      boolParam("anchor_only_gradient", true, "Training", "Anchor-only gradient",
-                "Reproduce the reference code, where only the anchor receives gradient (γ = 1); off uses the "
-                "full triplet gradient.",
-                true),
-      boolParam("final_pass", true, "Training", "Train on final labels",
-                "Moriya et al.'s extension: one more training period on the final cluster labels.", true),
-      boolParam("bn_train_features", false, "Training", "BN in training mode for clustering",
-                "Reproduce the reference code, which clusters on features computed with batch norm in training "
-                "mode (statistics of consecutive batches); off uses the running statistics (eval mode).",
-                true),
-      intParam("max_epochs", 1000, 1, 100000, "Training", "Max epochs", "Upper bound on CNN epochs (JULE: 1000).",
-               true),
-      // Segmentation
-      intParam("k", 3, 2, 64, "Segmentation", "Regions K", "Number of regions k-means divides the features into "
-                                                          "(paper: 3)."),
-      intParam("kmeans_restarts", 4, 1, 100, "Segmentation", "k-means restarts",
-               "k-means++ initialisations tried; the one with the least inertia wins.", true),
-      intParam("kmeans_max_iter", 100, 1, 10000, "Segmentation", "k-means iterations", "Iteration cap per restart.",
-               true),
-      intParam("feature_smoothing", 0, 0, 50, "Segmentation", "Feature smoothing",
-               "Before k-means, replace each grid point's features by their mean over the grid points within this "
-               "many voxels along each axis (0 = off, the paper). Steadies wide regions whose patches vary; blurs "
-               "boundaries by as much. Has no effect below the stride."),
-      boolParam("feature_intensity", false, "Segmentation", "Add centre intensity",
-                "Append the patch centre's standardised intensity to the CNN features before k-means, so fine "
-                "structures below the patch scale are kept.",
-                true),
-      dblParam("intensity_weight", 1.0, 0.0, 100.0, "Segmentation", "Intensity weight",
-               "Scale of the appended centre intensity relative to the unit-norm CNN features.", true),
-      // Reproducibility
-      intParam("seed", 1, 0, 2147483647, "General", "Seed", "Seed of every random choice (patches, weights, "
-                                                           "batches, k-means)."),
-      intParam("threads", 0, 0, 1024, "General", "Threads", "CPU threads (0 = all cores).", true),
+#define JSEG_INT(name, field, def, lo, hi, group, label, advanced, help) \
+  intParam(name, def, lo, hi, group, label, help, advanced),
+#define JSEG_DOUBLE(name, field, def, lo, hi, group, label, advanced, help) \
+  dblParam(name, def, lo, hi, group, label, help, advanced),
+#define JSEG_BOOL(name, field, def, group, label, advanced, help) boolParam(name, def, group, label, help, advanced),
+#define JSEG_CHOICE(name, field, def, choices, group, label, advanced, help) \
+  choiceParam(name, def, {JSEG_UNPAREN choices}, group, label, help, advanced),
+#include "core/params/ParameterList.def"
   };
   return schema;
 }
@@ -331,20 +278,45 @@ Parameters Parameters::fromJson(const json& j) {
 }
 
 void Parameters::validate() const {
-  double lo = getDouble("threshold_lo"), hi = getDouble("threshold_hi");
-  if (lo > hi) {
+  const ParameterValues v = values();
+  if (v.thresholdLo > v.thresholdHi) {
     std::ostringstream o;
-    o << "threshold low " << lo << " is above threshold high " << hi;
+    o << "threshold low " << v.thresholdLo << " is above threshold high " << v.thresholdHi;
     throw InputError(o.str());
   }
-  int w = getInt("patch_size"), s = getInt("stride");
+  const int w = v.patchSize, s = v.stride;
   if (s > w)
     throw InputError("stride " + std::to_string(s) + " is larger than the patch size " + std::to_string(w) +
                      " (the paper requires s <= w)");
   if (w % 2 == 0) throw InputError("patch size " + std::to_string(w) + " must be odd so a patch has a centre voxel");
-  if (getInt("clusters") >= getInt("patches"))
-    throw InputError("final clusters C = " + std::to_string(getInt("clusters")) + " must be fewer than the " +
-                     std::to_string(getInt("patches")) + " training patches");
+  if (v.clusters >= v.patches)
+    throw InputError("final clusters C = " + std::to_string(v.clusters) + " must be fewer than the " +
+                     std::to_string(v.patches) + " training patches");
+}
+
+bool ParameterValues::operator==(const ParameterValues& other) const {
+  return true
+#define JSEG_PARAM(name, field) &&field == other.field
+#include "core/params/ParameterList.def"
+      ;
+}
+
+ParameterValues Parameters::values() const {
+  ParameterValues v;
+#define JSEG_INT(name, field, ...) v.field = getInt(name);
+#define JSEG_DOUBLE(name, field, ...) v.field = getDouble(name);
+#define JSEG_BOOL(name, field, ...) v.field = getBool(name);
+#define JSEG_CHOICE(name, field, ...) v.field = getString(name);
+#include "core/params/ParameterList.def"
+  return v;
+}
+
+Parameters Parameters::fromValues(const ParameterValues& values) {
+  Parameters p;
+#define JSEG_PARAM(name, field) p.set(name, values.field);
+#include "core/params/ParameterList.def"
+  p.validate();
+  return p;
 }
 
 } // namespace jseg

@@ -24,7 +24,7 @@ void Project::save(const std::string& path) const {
   j["input"] = {{"path", inputPath}, {"sha256", inputSha256}, {"demo", demo}, {"series", read.series}};
   if (read.spacing) j["input"]["spacing_mm"] = *read.spacing;
   j["parameters"] = parameters.toJson();
-  j["seed"] = parameters.getInt("seed");
+  j["seed"] = parameters.values().seed;
   j["k"] = k;
   json labelsJson = json::array();
   for (const auto& l : labels)
@@ -59,7 +59,7 @@ Project Project::load(const std::string& path) {
     p.read.series = input.value("series", "");
     if (input.contains("spacing_mm")) p.read.spacing = input.at("spacing_mm").get<std::array<double, 3>>();
     p.parameters = Parameters::fromJson(j.at("parameters"));
-    p.k = j.value("k", p.parameters.getInt("k"));
+    p.k = j.value("k", p.parameters.values().k);
     for (const auto& l : j.value("labels", json::array())) {
       LabelInfo info;
       info.id = l.at("id").get<int>();

@@ -1,4 +1,4 @@
-// ctest-links: juleseg_pipeline juleseg_segment juleseg_jule juleseg_io juleseg_base
+// ctest-links: juleseg_pipeline juleseg_eval juleseg_segment juleseg_jule juleseg_io juleseg_base
 // ctest-labels: slow
 // ctest-lock: libtorch_cores
 // Issue 3's phantom check, end to end through the pipeline the CLI runs: with the `texture` preset (local3d
@@ -11,7 +11,7 @@
 
 #include <map>
 
-#include "core/pipeline/SegmentationPipeline.h"
+#include "core/pipeline/SegmentationSession.h"
 #include "tests/common/TestData.h"
 
 using namespace jseg;
@@ -23,13 +23,13 @@ private Q_SLOTS:
     Parameters p = Parameters::preset("texture");
     p.set("device", "cpu");
     p.set("seed", 1);
-    PipelineInputs in;
-    in.demo = true;
-    in.outDir = test::tempDir("phantom-texture");
-    in.writeOverlays = false;
-    const PipelineReport r = runSegmentationPipeline(p, in);
+    SegmentationSession session(p);
+    session.openDemo();
+    session.train();
+    session.extractFeatures();
+    session.paint(3);
     std::map<std::string, double> nmi;
-    for (const auto& s : r.scores) nmi[s.method] = s.nmi;
+    for (const auto& s : session.score()) nmi[s.method] = s.nmi;
     qInfo("JULE %.4f, intensity k-means %.4f, multi-Otsu %.4f, smoothed intensity k-means %.4f, untrained %.4f",
           nmi["jule"], nmi["intensity_kmeans"], nmi["multi_otsu"], nmi["smoothed_intensity_kmeans"],
           nmi["untrained_network"]);
@@ -38,7 +38,7 @@ private Q_SLOTS:
     QVERIFY(nmi["jule"] >= nmi["intensity_kmeans"] + 0.15);
     QVERIFY(nmi["jule"] >= nmi["smoothed_intensity_kmeans"] + 0.15);
     QVERIFY(nmi["jule"] >= nmi["untrained_network"] + 0.08);
-    QCOMPARE(r.runJson["parameters"]["feature_smoothing"].get<int>(), 3);
+    QCOMPARE(session.parameters().getInt("feature_smoothing"), 3);
   }
 };
 

@@ -1,4 +1,4 @@
-// ctest-links: juleseg_pipeline juleseg_segment juleseg_jule juleseg_io juleseg_base
+// ctest-links: juleseg_pipeline juleseg_eval juleseg_segment juleseg_jule juleseg_io juleseg_base
 // Projects: save -> reopen -> rerun gives the same label volume byte for byte (CPU, same seed).
 #include <QtTest>
 #include <filesystem>
@@ -7,7 +7,7 @@
 #include "core/base/Errors.h"
 #include "core/demo/Phantom.h"
 #include "core/io/NiftiIO.h"
-#include "core/pipeline/SegmentationPipeline.h"
+#include "core/pipeline/SegmentationSession.h"
 #include "core/project/Project.h"
 #include "core/project/Sha256.h"
 #include "tests/common/TestData.h"
@@ -29,6 +29,26 @@ Parameters tinyParameters() {
   p.set("threshold_lo", 3000.0);
   p.set("threshold_hi", 65535.0);
   return p;
+}
+// The stages `juleseg-cli run` calls, for one volume: train (or load `model`), features, K, outputs.
+LabelVolume segment(const Parameters& params, const std::string& volume, const std::string& model,
+                    const std::string& outDir, const ReadOptions& read = {}) {
+  SegmentationSession s(params);
+  s.openVolume(volume, read);
+  fs::create_directories(outDir);
+  if (model.empty()) {
+    s.train();
+    s.saveModel(outDir + "/model.pt");
+  } else {
+    s.loadModel(model);
+  }
+  s.extractFeatures();
+  s.paint(s.parameters().values().k);
+  OutputOptions o;
+  o.folder = outDir;
+  o.overlays = false;
+  s.writeOutputs(o);
+  return *s.labels();
 }
 } // namespace
 
@@ -54,11 +74,7 @@ private Q_SLOTS:
     const std::string volume = dir + "/phantom.nii.gz";
     NiftiIO::write(ph.volume, volume);
 
-    PipelineInputs in;
-    in.volumePath = volume;
-    in.outDir = dir + "/first";
-    in.writeOverlays = false;
-    PipelineReport first = runSegmentationPipeline(tinyParameters(), in);
+    const LabelVolume first = segment(tinyParameters(), volume, "", dir + "/first");
     const std::string projectPath = dir + "/first/project.juleseg";
     QVERIFY(fs::exists(projectPath));
     QVERIFY(fs::exists(dir + "/first/model.pt"));
@@ -68,41 +84,33 @@ private Q_SLOTS:
     QCOMPARE(p.inputSha256, sha256OfPath(volume));
     QVERIFY(p.inputUnchanged());
     QCOMPARE(p.k, 3);
-    QCOMPARE(p.parameters.getInt("seed"), 11);
+    QCOMPARE(p.parameters.values().seed, 11);
     QCOMPARE(int(p.labels.size()), 3);
 
     // Rerun from the project (its parameters and model), as `juleseg-cli run --project` does.
-    PipelineInputs again;
-    again.volumePath = p.inputPath;
-    again.read = p.read;
-    again.modelPath = Project::resolve(projectPath, p.modelFile);
-    again.outDir = dir + "/rerun";
-    again.writeOverlays = false;
-    PipelineReport second = runSegmentationPipeline(p.parameters, again);
-    QCOMPARE(second.labels.labels, first.labels.labels);
+    const std::string model = Project::resolve(projectPath, p.modelFile);
+    const LabelVolume second = segment(p.parameters, p.inputPath, model, dir + "/rerun", p.read);
+    QCOMPARE(second.labels, first.labels);
     QCOMPARE(jseg::test::readFileBytes(dir + "/rerun/labels.nii.gz"), jseg::test::readFileBytes(dir + "/first/labels.nii.gz"));
     // The labels are a real segmentation: three regions inside the mask, background 0.
-    QCOMPARE(first.labels.maxLabel(), 3);
-    QCOMPARE(int(first.labels.labels[0]), 0);
+    QCOMPARE(first.maxLabel(), 3);
+    QCOMPARE(int(first.labels[0]), 0);
 
     // A model brings the input preparation it was trained with: run with the paper's defaults (no fill
     // outside the window) and the fast preset's model, it still paints the same labels.
-    QVERIFY(p.parameters.getBool("fill_outside_window"));
+    QVERIFY(p.parameters.values().fillOutsideWindow);
     Parameters plain = Parameters::preset("paper");
     for (const char* name : {"stride", "k", "seed", "threshold_lo", "threshold_hi", "device"})
       plain.set(name, p.parameters.toJson()[name]);
-    QVERIFY(!plain.getBool("fill_outside_window"));
-    PipelineInputs withModel = again;
-    withModel.outDir = dir + "/plain";
-    PipelineReport fourth = runSegmentationPipeline(plain, withModel);
-    QCOMPARE(fourth.labels.labels, first.labels.labels);
-    QVERIFY(fourth.runJson["parameters"].value("fill_outside_window", false));
+    QVERIFY(!plain.values().fillOutsideWindow);
+    const LabelVolume fourth = segment(plain, p.inputPath, model, dir + "/plain", p.read);
+    QCOMPARE(fourth.labels, first.labels);
+    const auto run = nlohmann::json::parse(test::readFileBytes(dir + "/plain/run.json"));
+    QVERIFY(run["parameters"].value("fill_outside_window", false));
 
     // Retraining from scratch with the same seed also repeats the labels on the CPU.
-    PipelineInputs retrain = in;
-    retrain.outDir = dir + "/retrain";
-    PipelineReport third = runSegmentationPipeline(p.parameters, retrain);
-    QCOMPARE(third.labels.labels, first.labels.labels);
+    const LabelVolume third = segment(p.parameters, volume, "", dir + "/retrain");
+    QCOMPARE(third.labels, first.labels);
 
     // A changed input is detected.
     {
@@ -110,6 +118,22 @@ private Q_SLOTS:
       touch << "x";
     }
     QVERIFY(!p.inputUnchanged());
+  }
+  void savedParametersKeepTheirJson() {
+    // The file holds the parameters by name, exactly as Parameters::toJson writes them, plus the seed on its
+    // own; reading it back gives the same typed values.
+    const std::string dir = test::tempDir("project-json");
+    Project p;
+    p.demo = true;
+    p.parameters = tinyParameters();
+    p.save(dir + "/p.juleseg");
+    const auto j = nlohmann::json::parse(test::readFileBytes(dir + "/p.juleseg"));
+    QCOMPARE(j.at("parameters"), p.parameters.toJson());
+    QCOMPARE(j.at("parameters").at("threshold_lo").get<double>(), 3000.0);
+    QCOMPARE(j.at("seed").get<int>(), 11);
+    const Project back = Project::load(dir + "/p.juleseg");
+    QVERIFY(back.parameters.values() == p.parameters.values());
+    QCOMPARE(back.parameters.toJson(), p.parameters.toJson());
   }
   void malformedProjectsAreInputErrors() {
     const std::string dir = test::tempDir("project-bad");

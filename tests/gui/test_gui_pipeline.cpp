@@ -69,7 +69,7 @@ private Q_SLOTS:
     QTRY_VERIFY_WITH_TIMEOUT(m->labels() != nullptr && m->labelsArePreview(), 10000);
     const auto c = m->cursor();
     const LabelVolume* preview = m->labels();
-    const auto& g = preview->geom;
+    const Geometry g = preview->geom;  // a copy: the preview is freed when the next labels replace it
     int onSlice = 0, offSlice = 0;
     for (int64_t y = 0; y < g.dims[1]; ++y)
       for (int64_t x = 0; x < g.dims[0]; ++x) {

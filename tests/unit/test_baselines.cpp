@@ -8,7 +8,7 @@
 #include "core/demo/Phantom.h"
 #include "core/eval/Nmi.h"
 #include "core/io/NiftiIO.h"
-#include "core/baselines/IntensityBaselines.h"
+#include "core/eval/IntensityBaselines.h"
 #include "tests/common/TestData.h"
 
 using namespace jseg;

@@ -1,10 +1,48 @@
 // ctest-links: juleseg_base
 #include <QtTest>
 
+#include <algorithm>
+#include <set>
+
 #include "core/base/Errors.h"
 #include "core/params/ParameterSchema.h"
 
 using namespace jseg;
+
+namespace {
+// Every parameter moved off its default to a value no other parameter of its type holds, so a typed field that
+// read another parameter's key would show. Not validate()d (the threshold ends up [0, 1.5e38]).
+void setAllOffDefault(Parameters& p) {
+  std::set<double> used;
+  for (const auto& s : parameterSchema()) {
+    switch (s.type) {
+      case ParamType::Int: {
+        long long v = s.defaultValue.get<long long>() + 2;
+        while (used.count(double(v))) v += 2;
+        QVERIFY2(v <= s.max, s.name.c_str());
+        used.insert(double(v));
+        p.set(s.name, v);
+        break;
+      }
+      case ParamType::Double: {
+        const double def = s.defaultValue.get<double>();
+        double v = (s.min + s.max) / 2;
+        while (v == def || used.count(v)) v = (v + s.max) / 2;
+        used.insert(v);
+        p.set(s.name, v);
+        break;
+      }
+      case ParamType::Bool: p.set(s.name, !s.defaultValue.get<bool>()); break;
+      case ParamType::Choice: {
+        const auto other = std::find_if(s.choices.rbegin(), s.choices.rend(),
+                                        [&](const std::string& c) { return c != s.defaultValue.get<std::string>(); });
+        p.set(s.name, *other);
+        break;
+      }
+    }
+  }
+}
+} // namespace
 
 class TestParameters : public QObject {
   Q_OBJECT
@@ -61,6 +99,77 @@ private Q_SLOTS:
     Parameters back = Parameters::fromJson(p.toJson());
     QCOMPARE(back.toJson(), p.toJson());
     QCOMPARE(back.getInt("seed"), 42);
+  }
+  void typedValuesAreTheNamedValues() {
+    const ParameterValues defaults;
+    QVERIFY(Parameters().values() == defaults);  // the struct's defaults are the schema's
+    Parameters p;
+    setAllOffDefault(p);
+    const ParameterValues v = p.values();
+    int checked = 0;
+#define JSEG_CHECK(name, field, getter)                                                                      \
+  QVERIFY2(v.field == p.getter(name), name);                                                                 \
+  QVERIFY2(v.field != defaults.field, name);                                                                 \
+  ++checked;
+#define JSEG_INT(name, field, ...) JSEG_CHECK(name, field, getInt)
+#define JSEG_DOUBLE(name, field, ...) JSEG_CHECK(name, field, getDouble)
+#define JSEG_BOOL(name, field, ...) JSEG_CHECK(name, field, getBool)
+#define JSEG_CHOICE(name, field, ...) JSEG_CHECK(name, field, getString)
+#include "core/params/ParameterList.def"
+#undef JSEG_CHECK
+    QCOMPARE(checked, int(parameterSchema().size()));
+    QCOMPARE(checked, kParameterCount);
+    // The schema lists the parameters in the list's order.
+    std::vector<std::string> names;
+#define JSEG_PARAM(name, field) names.push_back(name);
+#include "core/params/ParameterList.def"
+    for (std::size_t i = 0; i < names.size(); ++i) QCOMPARE(parameterSchema()[i].name, names[i]);
+  }
+  void typedValuesRoundTrip() {
+    // Typed -> named -> typed, for every type, through a valid set off the defaults.
+    ParameterValues v = Parameters::preset("texture").values();
+    v.patchSize = 11;                   // int
+    v.thresholdLo = 12.5;               // double
+    v.thresholdHi = 4000.25;
+    v.lambda = 0.375;
+    v.finalPass = false;                // bool
+    v.globalPool = true;
+    v.fillRule = "nearest";             // choice
+    v.device = "cpu";
+    const Parameters p = Parameters::fromValues(v);
+    QCOMPARE(p.getInt("patch_size"), 11);
+    QCOMPARE(p.getDouble("threshold_lo"), 12.5);
+    QCOMPARE(p.getBool("final_pass"), false);
+    QCOMPARE(p.getString("fill_rule"), std::string("nearest"));
+    QVERIFY(p.values() == v);
+    QVERIFY(Parameters::fromJson(p.toJson()).values() == v);
+    // Named -> typed -> named gives the same JSON, integers still integers.
+    const Parameters q = Parameters::preset("fast");
+    QCOMPARE(Parameters::fromValues(q.values()).toJson(), q.toJson());
+    QVERIFY(Parameters::fromValues(q.values()).toJson().at("patch_size").is_number_integer());
+    // Typed values are checked like named ones.
+    ParameterValues bad = v;
+    bad.k = 1;
+    QVERIFY_THROWS_EXCEPTION(InputError, Parameters::fromValues(bad));
+    bad = v;
+    bad.network = "resnet";
+    QVERIFY_THROWS_EXCEPTION(InputError, Parameters::fromValues(bad));
+    bad = v;
+    bad.stride = 13;  // larger than the patch
+    QVERIFY_THROWS_EXCEPTION(InputError, Parameters::fromValues(bad));
+  }
+  void unboundedThreshold() {
+    const ParameterValues v = Parameters().values();
+    QCOMPARE(v.thresholdLo, -kUnboundedThreshold);
+    QCOMPARE(v.thresholdHi, kUnboundedThreshold);
+    QVERIFY(isUnboundedLow(v.thresholdLo) && isUnboundedHigh(v.thresholdHi));
+    QVERIFY(!isUnboundedLow(v.thresholdHi) && !isUnboundedHigh(v.thresholdLo));
+    // Still unbounded after a trip through float (volume and CLI thresholds are floats).
+    QVERIFY(isUnboundedLow(float(v.thresholdLo)) && isUnboundedHigh(float(v.thresholdHi)));
+    // Real intensities, even of float data, are not.
+    QVERIFY(!isUnboundedLow(-1e30) && !isUnboundedHigh(65535.0) && !isUnboundedHigh(1e36));
+    const ParamSpec& lo = paramSpec("threshold_lo");
+    QVERIFY(isUnboundedLow(lo.min) && isUnboundedHigh(lo.max));
   }
   void everySpecHasHelpAndValidDefault() {
     for (const auto& s : parameterSchema()) {

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
+#include "cli/CliCommon.h"
 #include "core/eval/Nmi.h"
 
 namespace jseg::cli {

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
+#include "cli/CliCommon.h"
 #include "core/io/NiftiIO.h"
 #include "core/io/TiffStackReader.h"
 

@@ -5,10 +5,10 @@
 #include <memory>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
-#include "core/cli/ProgressBar.h"
+#include "cli/CliCommon.h"
+#include "cli/ProgressBar.h"
 #include "core/eval/Nmi.h"
-#include "core/baselines/IntensityBaselines.h"
+#include "core/eval/IntensityBaselines.h"
 
 namespace jseg::cli {
 

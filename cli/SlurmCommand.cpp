@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
+#include "cli/CliCommon.h"
 #include "core/io/AtomicFile.h"
 #include "core/project/Project.h"
 

@@ -2,7 +2,7 @@
 // saves the model (model.pt + model.json).
 // juleseg-cli cluster-images STACK.tif --clusters N [--labels labels.txt]: JULE on one 2D image per TIFF page
 // with the image2d network; prints the cluster count, the time and the NMI against the labels.
-#include "core/cli/TrainCommands.h"
+#include "cli/TrainCommands.h"
 
 #include <atomic>
 #include <chrono>
@@ -15,8 +15,8 @@
 #include <sstream>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
-#include "core/cli/ProgressBar.h"
+#include "cli/CliCommon.h"
+#include "cli/ProgressBar.h"
 #include "core/eval/Nmi.h"
 #include "core/io/AtomicFile.h"
 #include "core/io/TiffStackReader.h"
@@ -25,6 +25,7 @@
 #include "core/jule/PatchSampler.h"
 #include "core/params/ParameterSchema.h"
 #include "core/pipeline/SegmentationPipeline.h"
+#include "core/pipeline/SegmentationSession.h"
 
 namespace jseg::cli {
 
@@ -121,39 +122,25 @@ void runTrain(TrainArgs& a) {
       throw InputError(a.output + ": the folder " + parent.string() + " does not exist");
   }
   auto th = parseThreshold(a.threshold);
-  constexpr double kHuge = 3.0e38;
-  a.params.set("threshold_lo", std::max<double>(th[0], -kHuge));
-  a.params.set("threshold_hi", std::min<double>(th[1], kHuge));
+  a.params.set("threshold_lo", std::max<double>(th[0], -kUnboundedThreshold));
+  a.params.set("threshold_hi", std::min<double>(th[1], kUnboundedThreshold));
   a.params.validate();
   (void)JuleOptions::fromParameters(a.params);  // a bad combination fails before the volume loads
 
-  Volume v = loadVolume(a.volume, a.volumeOptions, a.quiet);
+  // The session's own train stage, so `train` and `run` (and the GUI) give the same model, input preparation
+  // and record of where it came from included.
+  SegmentationSession session(a.params);
+  session.setVolume(std::make_shared<Volume>(loadVolume(a.volume, a.volumeOptions, a.quiet)),
+                    SessionInput{a.volume, false, a.volumeOptions.toReadOptions()});
+  session.windowVoxels();
   auto token = std::make_shared<CancelToken>();
   InterruptScope interrupt(token);
-
-  PatchSet patches;
-  {
-    ProgressBar bar("patches", a.quiet);
-    TaskContext ctx = bar.context(token);
-    // The pipeline's own sampling, so `train` and `run` give the same model (fill_outside_window included).
-    const float lo = float(a.params.getDouble("threshold_lo")), hi = float(a.params.getDouble("threshold_hi"));
-    const Volume filled = a.params.getBool("fill_outside_window")
-                              ? fillOutsideWindow(v, lo, hi, a.params.getString("fill_rule"))
-                              : Volume();
-    patches = sampleTrainingPatches(v, a.params.getBool("fill_outside_window") ? filled : v, a.params, lo, hi, &ctx);
-    std::ostringstream o;
-    o << patches.count << " patches of " << a.params.getInt("patch_size") << "^3 from " << patches.candidates
-      << " centres";
-    bar.finish(o.str());
-  }
-  v = Volume();  // the patches are all training needs
-
   TrainReporter rep("train", a.quiet);
+  session.setLog([&rep](const std::string& line) { rep.bar.println(line); });
   TaskContext ctx = rep.context(token);
-  JuleResult r = trainJuleNetworks(patches, a.params, rep.sink(), &ctx);
+  JuleResult r = session.train(rep.sink(), &ctx);
   rep.bar.finish("trained");
-  r.model.parameters = a.params.toJson();
-  ModelFile::save(r.model, a.output);
+  session.saveModel(a.output);
   std::cout << "final clusters: " << (r.labels.empty() ? 0 : *std::max_element(r.labels.begin(), r.labels.end()) + 1)
             << "\nepochs: " << r.epochs << "\ntime: " << std::fixed << std::setprecision(1) << r.seconds << " s"
             << "\ndevice: " << r.model.device << "\nwrote " << a.output << " and " << ModelFile::jsonPathFor(a.output);

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/cli/CliCommon.h"
+#include "cli/CliCommon.h"
 #include "core/io/DicomSeriesReader.h"
 #include "core/io/VolumeReader.h"
 

@@ -9,13 +9,14 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <variant>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
-#include "core/cli/ProgressBar.h"
-#include "core/pipeline/SegmentationPipeline.h"
+#include "cli/CliCommon.h"
+#include "cli/ProgressBar.h"
+#include "core/pipeline/SegmentationSession.h"
 #include "core/project/Project.h"
 
 namespace jseg::cli {
@@ -74,41 +75,83 @@ void loadProject(RunArgs& a) {
   }
 }
 
-PipelineInputs baseInputs(const RunArgs& a) {
-  PipelineInputs in;
-  in.demo = a.demo;
-  in.read = a.volumeOptions.toReadOptions();
-  in.modelPath = a.model;
-  in.truthPath = a.truth;
-  in.outDir = a.out;
-  in.writeOverlays = !a.noOverlays;
-  in.compareUntrained = !a.noUntrained;
-  if (!a.kSweep.empty()) {
-    auto r = parseThreshold(a.kSweep);  // same "a:b" syntax
-    if (r[0] != std::floor(r[0]) || r[1] != std::floor(r[1]) || r[0] < 2 || r[1] > 64 || r[0] > r[1])
-      throw InputError("--k-sweep must be a:b with integers 2 <= a <= b <= 64, e.g. 2:10");
-    in.kSweep = std::array<int, 2>{int(r[0]), int(r[1])};
-  }
-  return in;
+// What one volume's run needs besides the parameters.
+struct RunTarget {
+  std::string volume;  // empty with --demo
+  std::string out;
+};
+
+std::optional<std::array<int, 2>> kSweepRange(const RunArgs& a) {
+  if (a.kSweep.empty()) return std::nullopt;
+  auto r = parseThreshold(a.kSweep);  // same "a:b" syntax
+  if (r[0] != std::floor(r[0]) || r[1] != std::floor(r[1]) || r[0] < 2 || r[1] > 64 || r[0] > r[1])
+    throw InputError("--k-sweep must be a:b with integers 2 <= a <= b <= 64, e.g. 2:10");
+  return std::array<int, 2>{int(r[0]), int(r[1])};
 }
 
-PipelineReport runOne(const RunArgs& a, PipelineInputs in) {
+// The session's stages in order, with the run's share of the progress bar for each.
+void runOne(const RunArgs& a, const RunTarget& target) {
   ProgressBar bar("run", a.quiet);
   TaskContext ctx = bar.context();
+  auto println = [&bar](const std::string& s) { bar.println(s); };
   auto events = [&bar](const JuleEvent& e) {
     std::string line = describe(e);
     if (!line.empty()) bar.println(line);
   };
-  PipelineReport r = runSegmentationPipeline(a.params, in, events, &ctx, [&bar](const std::string& s) { bar.println(s); });
-  bar.finish("K = " + std::to_string(r.k));
-  std::cout << "outputs in " << in.outDir << ":\n";
-  for (const auto& f : r.writtenFiles) std::cout << "  " << f << "\n";
-  if (!r.scores.empty()) {
-    std::cout << "NMI (K = " << r.k << "):\n";
-    for (const auto& s : r.scores)
+  const auto sweepRange = kSweepRange(a);
+  SegmentationSession session(a.params);
+  session.setLog(println);
+
+  if (a.demo) session.openDemo();
+  else {
+    TaskContext c = stageContext(&ctx, 0.0, 0.03, "load");
+    session.openVolume(target.volume, a.volumeOptions.toReadOptions(), &c);
+  }
+  if (!a.truth.empty()) session.loadTruth(a.truth);
+  const auto w = session.window();
+  std::ostringstream mask;
+  mask << std::fixed << std::setprecision(2) << "mask: " << session.windowVoxels() << " voxels in [" << w[0] << ", "
+       << w[1] << "]";
+  println(mask.str());
+  // Only now that the input is known to be good, so a failed input leaves no empty result folder.
+  std::error_code ec;
+  fs::create_directories(target.out, ec);
+  if (ec || !fs::is_directory(target.out))
+    throw InputError("cannot create output folder " + target.out + ": " + ec.message());
+
+  if (!a.model.empty()) session.loadModel(a.model);
+  else {
+    TaskContext c = stageContext(&ctx, 0.03, 0.75, "train");
+    session.train(events, &c);
+    session.saveModel((fs::path(target.out) / "model.pt").string());
+  }
+  TaskContext fc = stageContext(&ctx, 0.75, 0.92, "features");
+  session.extractFeatures(&fc);
+  int k = session.parameters().getInt("k");
+  if (sweepRange) {
+    TaskContext c = stageContext(&ctx, 0.92, 0.95, "K sweep");
+    session.sweepK((*sweepRange)[0], (*sweepRange)[1], &c);
+  }
+  TaskContext kc = stageContext(&ctx, 0.95, 0.97, "k-means");
+  session.paint(k, &kc);
+  std::vector<MethodScore> scores;
+  if (session.truth()) {
+    TaskContext c = stageContext(&ctx, 0.97, 0.99, "scores");
+    scores = session.score(!a.noUntrained, &c);
+  }
+  OutputOptions out;
+  out.folder = target.out;
+  out.overlays = !a.noOverlays;
+  TaskContext oc = stageContext(&ctx, 0.99, 1.0, "outputs");
+  const auto written = session.writeOutputs(out, &oc);
+  bar.finish("K = " + std::to_string(k));
+  std::cout << "outputs in " << target.out << ":\n";
+  for (const auto& f : written) std::cout << "  " << f << "\n";
+  if (!scores.empty()) {
+    std::cout << "NMI (K = " << k << "):\n";
+    for (const auto& s : scores)
       std::cout << "  " << std::left << std::setw(27) << s.method << std::fixed << std::setprecision(4) << s.nmi << "\n";
   }
-  return r;
 }
 
 // Output folder of one batch member: the input's name without extensions, made unique.
@@ -135,10 +178,9 @@ int runRun(RunArgs& a) {
     throw InputError("--threshold lo:hi is required: it separates the specimen from the background");
   }
   a.params.validate();
-  PipelineInputs in = baseInputs(a);
+  kSweepRange(a);  // a bad range is refused before any work
   if (a.demo || a.volumes.size() == 1) {
-    if (!a.demo) in.volumePath = a.volumes[0];
-    runOne(a, in);
+    runOne(a, {a.demo ? std::string() : a.volumes[0], a.out});
     return 0;
   }
   // Batch: one model for all, so results are comparable across the cohort.
@@ -150,9 +192,7 @@ int runRun(RunArgs& a) {
   std::vector<std::string> used, failed;
   int ok = 0;
   for (std::size_t i = 0; i < a.volumes.size(); ++i) {
-    PipelineInputs one = in;
-    one.volumePath = a.volumes[i];
-    one.outDir = batchFolder(a.out, a.volumes[i], used);
+    const RunTarget one{a.volumes[i], batchFolder(a.out, a.volumes[i], used)};
     std::cerr << "[" << i + 1 << "/" << a.volumes.size() << "] " << a.volumes[i] << "\n";
     try {
       runOne(a, one);

@@ -1,4 +1,4 @@
-#include "core/cli/CliMain.h"
+#include "cli/CliMain.h"
 
 #include <csignal>
 #include <iostream>
@@ -6,8 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include "core/base/Errors.h"
-#include "core/cli/CliCommon.h"
-#include "core/cli/TrainCommands.h"
+#include "cli/CliCommon.h"
+#include "cli/TrainCommands.h"
 
 namespace jseg::cli {
 

@@ -1,4 +1,4 @@
-#include "core/cli/ProgressBar.h"
+#include "cli/ProgressBar.h"
 
 #include <cmath>
 #include <cstdio>

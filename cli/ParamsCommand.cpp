@@ -2,10 +2,9 @@
 // Markdown table docs/user-guide.md embeds — generated from the one schema so the docs cannot drift.
 #include <iostream>
 #include <memory>
-#include <cmath>
 #include <sstream>
 
-#include "core/cli/CliCommon.h"
+#include "cli/CliCommon.h"
 
 namespace jseg::cli {
 
@@ -16,7 +15,7 @@ std::string rangeOf(const ParamSpec& s) {
   switch (s.type) {
     case ParamType::Int: o << (long long)s.min << " – " << (long long)s.max; break;
     case ParamType::Double:
-      if (s.min < -1e37) o << "any";
+      if (isUnboundedLow(s.min)) o << "any";
       else o << s.min << " – " << s.max;
       break;
     case ParamType::Bool: o << "true, false"; break;
@@ -28,7 +27,10 @@ std::string rangeOf(const ParamSpec& s) {
 }
 
 std::string defaultOf(const ParamSpec& s) {
-  if (s.type == ParamType::Double && std::abs(s.defaultValue.get<double>()) > 1e37) return "unbounded";
+  if (s.type == ParamType::Double) {
+    const double d = s.defaultValue.get<double>();
+    if (isUnboundedLow(d) || isUnboundedHigh(d)) return "unbounded";
+  }
   if (s.type == ParamType::Choice) return s.defaultValue.get<std::string>();
   return s.defaultValue.dump();
 }

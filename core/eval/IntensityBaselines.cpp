@@ -1,4 +1,4 @@
-#include "core/baselines/IntensityBaselines.h"
+#include "core/eval/IntensityBaselines.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,10 @@
-#include "core/cli/CliCommon.h"
+#include "cli/CliCommon.h"
 
 #include <filesystem>
 #include <sstream>
 
 #include "core/base/Errors.h"
-#include "core/cli/ProgressBar.h"
+#include "cli/ProgressBar.h"
 #include "core/io/NiftiIO.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
@@ -43,8 +43,8 @@ std::array<float, 2> parseThreshold(const std::string& text) {
   auto colon = text.find(':');
   if (colon == std::string::npos) throw InputError("threshold '" + text + "' must be lo:hi, e.g. 1:255");
   std::string a = text.substr(0, colon), b = text.substr(colon + 1);
-  float lo = a.empty() ? -3.0e38f : float(parseNumber(a, "the threshold's low end"));
-  float hi = b.empty() ? 3.0e38f : float(parseNumber(b, "the threshold's high end"));
+  float lo = a.empty() ? float(-kUnboundedThreshold) : float(parseNumber(a, "the threshold's low end"));
+  float hi = b.empty() ? float(kUnboundedThreshold) : float(parseNumber(b, "the threshold's high end"));
   if (lo > hi) throw InputError("threshold " + text + ": low end " + a + " is above high end " + b);
   return {lo, hi};
 }

@@ -1,0 +1,657 @@
+#include "core/pipeline/SegmentationSession.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "core/base/Errors.h"
+#include "core/demo/Phantom.h"
+#include "core/eval/Nmi.h"
+#include "core/io/AtomicFile.h"
+#include "core/io/LabelOutputs.h"
+#include "core/io/NiftiIO.h"
+#include "core/io/TiffStackReader.h"
+#include "core/io/VolumeReader.h"
+#include "core/jule/ModelFile.h"
+#include "core/jule/TorchRuntime.h"
+#include "core/pipeline/SegmentationPipeline.h"
+#include "core/project/Project.h"
+#include "core/project/Sha256.h"
+#include "core/segment/FeatureSmoothing.h"
+#include "core/segment/GridClustering.h"
+#include "core/segment/KMeans.h"
+#include "core/segment/LabelProjector.h"
+#include "core/segment/ModelFeatures.h"
+
+namespace jseg {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string fmt(double v, int precision = 4) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(precision) << v;
+  return o.str();
+}
+
+// Parameters chosen when segmenting, not when training: a loaded model leaves them as the user set them.
+const std::set<std::string>& segmentationTimeParameters() {
+  static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
+                                              "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity",
+                                              "intensity_weight", "seed",             "threads",          "device"};
+  return names;
+}
+
+// Any volume of non-negative integers on the volume's grid can be a truth; NIfTI labels are read as such.
+LabelVolume readTruth(const std::string& path, const TaskContext* ctx) {
+  if (NiftiIO::looksLikeNifti(path)) return NiftiIO::readLabels(path, ctx);
+  Volume v = readVolume(path, {}, ctx);
+  LabelVolume out = makeLabelVolume(v.geom);
+  for (std::size_t i = 0; i < v.voxels.size(); ++i) {
+    const float x = v.voxels[i];
+    if (!(x >= 0 && x <= 65535 && x == std::floor(x)))
+      throw InputError(path + " holds non-integer or negative values; it is not a label volume");
+    out.labels[i] = uint16_t(x);
+  }
+  return out;
+}
+
+} // namespace
+
+struct SegmentationSession::State {
+  Parameters params;
+  SessionInput input;
+  std::shared_ptr<const Volume> volume;
+  std::shared_ptr<const LabelVolume> truth;
+  std::string truthPath;  // "" for the phantom's own truth
+  Clock::time_point opened = Clock::now();
+  // The network's input (the volume, or its copy filled outside the window) and what it was made for.
+  std::shared_ptr<const Volume> filled;
+  std::string filledFor;
+  std::shared_ptr<const JuleModel> model;
+  std::string modelPath;
+  std::shared_ptr<const FeatureGrid> grid;
+  FeatureMode featureMode = FeatureMode::Dense;
+  std::shared_ptr<const KSweepResult> sweep;
+  std::map<int, std::vector<float>> extraCentroids;  // previews of K outside the sweep
+  std::shared_ptr<const LabelVolume> labels;
+  int k = 0;
+  json scores = json::object();
+  json timings = json::object();
+
+  void dropFeatures() {
+    grid.reset();
+    sweep.reset();
+    extraCentroids.clear();
+    dropLabels();
+  }
+  void dropLabels() {
+    labels.reset();
+    k = 0;
+    for (auto it = scores.begin(); it != scores.end();)
+      it = it.key() == "jule_training_clusters" ? std::next(it) : scores.erase(it);
+  }
+};
+
+SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
+  params.validate();
+  s_->params = params;
+}
+
+SegmentationSession::~SegmentationSession() = default;
+
+void SegmentationSession::setLog(Log log) { log_ = std::move(log); }
+
+void SegmentationSession::log(const std::string& line) const {
+  if (log_) log_(line);
+}
+
+Parameters SegmentationSession::parameters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->params;
+}
+
+void SegmentationSession::setParameters(const Parameters& params) {
+  params.validate();
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->params = params;
+}
+
+std::array<float, 2> SegmentationSession::window() const {
+  const ParameterValues v = parameters().values();
+  return {float(v.thresholdLo), float(v.thresholdHi)};
+}
+
+// ---------------------------------------------------------------- inputs
+
+void SegmentationSession::openVolume(const std::string& path, const ReadOptions& read, const TaskContext* ctx) {
+  const auto t0 = Clock::now();
+  auto v = std::make_shared<Volume>(readVolume(path, read, ctx));
+  for (const auto& w : v->warnings) log("warning: " + w);
+  SessionInput in;
+  in.path = path;
+  in.read = read;
+  setVolume(std::move(v), in);
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->timings["load_s"] = since(t0);
+  s_->opened = t0;
+}
+
+void SegmentationSession::openDemo() {
+  Phantom ph = makeDemoPhantom();
+  Parameters p = parameters();
+  // The phantom's background must stay out of the window unless the user set one.
+  if (isUnboundedLow(p.values().thresholdLo)) p.set("threshold_lo", double(ph.suggestedLo));
+  if (isUnboundedHigh(p.values().thresholdHi)) p.set("threshold_hi", double(ph.suggestedHi));
+  setParameters(p);
+  const auto w = window();
+  log("demo phantom " + std::to_string(ph.volume.geom.dims[0]) + "^3, threshold " + fmt(w[0], 0) + ":" + fmt(w[1], 0));
+  if (ph.volume.description.empty()) ph.volume.description = "demo phantom";
+  SessionInput in;
+  in.demo = true;
+  setVolume(std::make_shared<Volume>(std::move(ph.volume)), in, std::make_shared<LabelVolume>(std::move(ph.truth)));
+}
+
+void SegmentationSession::setVolume(std::shared_ptr<const Volume> volume, SessionInput input,
+                                    std::shared_ptr<const LabelVolume> truth) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->volume = std::move(volume);
+  s_->input = std::move(input);
+  s_->truth = std::move(truth);
+  s_->truthPath.clear();
+  s_->opened = Clock::now();
+  s_->filled.reset();
+  s_->filledFor.clear();
+  s_->dropFeatures();
+  s_->scores = json::object();
+  s_->timings = json::object();
+  // A model stays: it may be applied to another volume (a batch, or the GUI's next file).
+}
+
+void SegmentationSession::loadTruth(const std::string& path, const TaskContext* ctx) {
+  requireVolume();
+  auto t = std::make_shared<LabelVolume>(readTruth(path, ctx));
+  if (!t->geom.sameGrid(volume()->geom)) {
+    const auto& a = t->geom.dims;
+    const auto& b = volume()->geom.dims;
+    throw InputError("ground truth " + path + " (" + std::to_string(a[0]) + "×" + std::to_string(a[1]) + "×" +
+                     std::to_string(a[2]) + ") is not on the grid of the volume (" + std::to_string(b[0]) + "×" +
+                     std::to_string(b[1]) + "×" + std::to_string(b[2]) + ")");
+  }
+  setTruth(std::move(t));
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->truthPath = path;
+}
+
+void SegmentationSession::setTruth(std::shared_ptr<const LabelVolume> truth) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->truth = std::move(truth);
+}
+
+std::shared_ptr<const Volume> SegmentationSession::volume() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->volume;
+}
+
+std::shared_ptr<const LabelVolume> SegmentationSession::truth() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->truth;
+}
+
+SessionInput SegmentationSession::input() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->input;
+}
+
+void SegmentationSession::requireVolume() const {
+  if (!volume()) throw InputError("no volume is open");
+}
+
+std::size_t SegmentationSession::windowVoxels() const {
+  requireVolume();
+  const auto w = window();
+  const std::size_t n = thresholdMask(*volume(), w[0], w[1]).count();
+  if (n == 0) throw InputError("no voxel lies in the threshold window " + fmt(w[0], 3) + ":" + fmt(w[1], 3));
+  return n;
+}
+
+std::shared_ptr<const Volume> SegmentationSession::networkInput(const Parameters& p, std::shared_ptr<const Volume> vol) {
+  const ParameterValues v = p.values();
+  if (!v.fillOutsideWindow) return vol;
+  const std::string key = fmt(v.thresholdLo, 9) + ":" + fmt(v.thresholdHi, 9) + ":" + v.fillRule;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (s_->filled && s_->filledFor == key && s_->volume == vol) return s_->filled;
+  }
+  const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
+  auto filled = std::make_shared<const Volume>(fillOutsideWindow(*vol, lo, hi, v.fillRule));
+  log("outside the window filled (" + v.fillRule + ")");
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (s_->volume == vol) {
+    s_->filled = filled;
+    s_->filledFor = key;
+  }
+  return filled;
+}
+
+// ---------------------------------------------------------------- model
+
+JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskContext* ctx) {
+  windowVoxels();
+  const auto t0 = Clock::now();
+  const Parameters p = parameters();
+  const ParameterValues v = p.values();
+  const auto vol = volume();
+  const auto truthNow = truth();
+  const SessionInput in = input();
+  TorchRuntime::configureThreads(v.threads);
+  const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
+  const auto net = networkInput(p, vol);
+  TaskContext sc = stageContext(ctx, 0.0, 0.07, "patches");
+  PatchSet patches = sampleTrainingPatches(*vol, *net, p, lo, hi, ctx ? &sc : nullptr);
+  log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "^3 from " +
+      std::to_string(patches.candidates) + " candidates");
+  TaskContext tc = stageContext(ctx, 0.07, 1.0, "JULE");
+  JuleResult jr = trainJuleNetworks(patches, p, events, ctx ? &tc : nullptr);
+  // The model carries everything that made it, so a later run (GUI or CLI) can prepare its input the same way
+  // and a user can see where it came from.
+  jr.model.parameters = p.toJson();
+  jr.model.trainedOn = {{"input", in.name()}, {"dims", vol->geom.dims}, {"spacing_mm", vol->geom.spacing}};
+  log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods" +
+      (v.networks > 1 ? " per network, " + std::to_string(v.networks) + " networks, "
+                                : std::string(", ")) +
+      fmt(jr.seconds, 1) + " s");
+  std::optional<double> purity;
+  if (truthNow) {
+    // How pure JULE's own clusters are tells whether a poor segmentation comes from the clustering of the
+    // training patches or from the later k-means on the features.
+    std::vector<int> centreTruth, clusterOf;
+    for (int i = 0; i < patches.count; ++i) {
+      const auto& c = patches.centres[std::size_t(i)];
+      const int label = truthNow->labels[vol->geom.index(int(c[0]), int(c[1]), int(c[2]))];
+      if (label == 0) continue;
+      centreTruth.push_back(label);
+      clusterOf.push_back(jr.labels[std::size_t(i)]);
+    }
+    if (!centreTruth.empty()) {
+      purity = nmi(centreTruth, clusterOf);
+      log("JULE's " + std::to_string(v.clusters) + " clusters of the training patches: NMI " + fmt(*purity) +
+          " against the truth at their centres");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->model = std::make_shared<const JuleModel>(jr.model);
+  s_->modelPath.clear();
+  s_->dropFeatures();
+  if (purity) s_->scores["jule_training_clusters"] = *purity;
+  else s_->scores.erase("jule_training_clusters");
+  s_->timings["train_s"] = since(t0);
+  return jr;
+}
+
+std::vector<std::string> SegmentationSession::loadModel(const std::string& path) {
+  auto model = std::make_shared<const JuleModel>(ModelFile::load(path));
+  Parameters p = parameters();
+  std::vector<std::string> changes;
+  if (model->parameters.is_object()) {
+    const json before = p.toJson();
+    for (auto it = model->parameters.begin(); it != model->parameters.end(); ++it) {
+      if (segmentationTimeParameters().count(it.key())) continue;
+      try {
+        p.set(it.key(), it.value());
+      } catch (const InputError&) {
+        continue;  // a parameter this version does not know: the model still works
+      }
+      if (before.contains(it.key()) && before[it.key()] != it.value())
+        changes.push_back(it.key() + " = " + it.value().dump() + " from the model (was " + before[it.key()].dump() + ")");
+    }
+  }
+  p.set("networks", int(model->networks().size()));  // what run.json and the project record
+  // The model's patch size may exceed the user's stride bound etc.: validate the combination now, not mid-run.
+  p.validate();
+  log("model " + path + " (" + model->spec.name + ", " + std::to_string(model->networks().size()) +
+      (model->networks().size() == 1 ? " network" : " networks") + ", trained on " + model->device +
+      (model->trainedOn.contains("input") ? ", from " + model->trainedOn["input"].get<std::string>() : std::string()) +
+      ")");
+  for (const auto& c : changes) log(c);
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->params = p;
+  s_->model = std::move(model);
+  s_->modelPath = path;
+  s_->dropFeatures();
+  s_->scores.erase("jule_training_clusters");
+  return changes;
+}
+
+std::vector<std::string> SegmentationSession::saveModel(const std::string& path) {
+  auto m = model();
+  if (!m) throw InputError("no model to save: train or load one first");
+  ModelFile::save(*m, path);
+  std::vector<std::string> files{path, ModelFile::jsonPathFor(path)};
+  for (std::size_t i = 0; i < m->moreNetworks.size(); ++i) files.push_back(ModelFile::memberPathFor(path, int(i) + 2));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (s_->model == m) s_->modelPath = path;
+  return files;
+}
+
+std::shared_ptr<const JuleModel> SegmentationSession::model() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->model;
+}
+
+std::string SegmentationSession::modelPath() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->modelPath;
+}
+
+// ---------------------------------------------------------------- features
+
+void SegmentationSession::extractFeatures(const TaskContext* ctx) {
+  windowVoxels();
+  const auto t0 = Clock::now();
+  const Parameters p = parameters();
+  const ParameterValues v = p.values();
+  const auto vol = volume();
+  const auto m = model();
+  if (!m) throw InputError("no model: train one or load one first");
+  TorchRuntime::configureThreads(v.threads);
+  const int stride = v.stride;
+  const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
+  ModelFeatures extractor(*m, v.threads);
+  auto grid = std::make_shared<FeatureGrid>(extractor.layout(*vol, stride, lo, hi));  // window on real intensities
+  FeaturePlan plan = extractor.plan(*grid);
+  const FeatureSmoothing smoothing(v.featureSmoothing, v.threads);
+  plan.memory.workingBytes = std::max(plan.memory.workingBytes, smoothing.workingBytes(*grid));
+  plan.memory.require("features at stride " + std::to_string(stride),
+                      "use a larger stride (--stride " + std::to_string(std::min(stride * 2, v.patchSize)) +
+                          ") or a smaller region");
+  log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + ", " +
+      plan.memory.describe());
+  const auto net = networkInput(p, vol);
+  TaskContext fc = stageContext(ctx, 0.0, 0.95, "");
+  extractor.compute(*grid, *net, ctx ? &fc : nullptr);
+  if (v.featureSmoothing > 0)
+    log("feature smoothing over " + std::to_string(v.featureSmoothing) + " voxels (" +
+        std::to_string(smoothing.latticeRadius(stride)) + " grid steps)");
+  TaskContext sc = stageContext(ctx, 0.95, 1.0, "");
+  finishFeatures(*grid, *vol, p, ctx ? &sc : nullptr);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (s_->volume != vol || s_->model != m) throw CancelledError();  // superseded while it ran
+  s_->dropFeatures();
+  s_->grid = std::move(grid);
+  s_->featureMode = plan.mode;
+  s_->timings["features_s"] = since(t0);
+}
+
+std::shared_ptr<const FeatureGrid> SegmentationSession::features() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->grid;
+}
+
+// ---------------------------------------------------------------- K
+
+std::shared_ptr<const KSweepResult> SegmentationSession::sweepK(int kMin, int kMax, const TaskContext* ctx) {
+  const auto grid = features();
+  if (!grid) throw InputError("no features: extract them first");
+  if (kMin < 2 || kMax < kMin || kMax > 64) throw InputError("K sweep range must be a:b with 2 <= a <= b <= 64");
+  const auto t0 = Clock::now();
+  const Parameters p = parameters();
+  KSweepOptions ko;
+  ko.kMin = kMin;
+  ko.kMax = int(std::min<std::size_t>(std::size_t(kMax), grid->count()));
+  ko.kmeans = kmeansOptions(p, kMin);
+  auto sweep = std::make_shared<const KSweepResult>(kSweep(grid->features.data(), grid->count(), grid->dim, ko, ctx));
+  log("K sweep:   K   inertia        silhouette");
+  for (const auto& e : sweep->entries) {
+    std::ostringstream o;
+    o << "          " << std::setw(2) << e.k << "  " << std::setw(13) << fmt(e.inertia, 2) << "  " << fmt(e.silhouette, 4);
+    log(o.str());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (s_->grid != grid) throw CancelledError();
+  s_->sweep = sweep;
+  s_->timings["k_sweep_s"] = since(t0);
+  return sweep;
+}
+
+std::shared_ptr<const KSweepResult> SegmentationSession::sweep() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->sweep;
+}
+
+LabelVolume SegmentationSession::previewK(int k, const std::array<int64_t, 3>& cursor, const TaskContext* ctx) {
+  std::shared_ptr<const FeatureGrid> grid;
+  std::shared_ptr<const Volume> vol;
+  std::vector<float> centroids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    grid = s_->grid;
+    vol = s_->volume;
+    if (s_->sweep)
+      for (const auto& e : s_->sweep->entries)
+        if (e.k == k) centroids = e.centroids;
+    if (centroids.empty() && s_->extraCentroids.count(k)) centroids = s_->extraCentroids[k];
+  }
+  if (!grid || !vol) throw InputError("no features: extract them first");
+  if (centroids.empty()) {
+    // A K outside the sweep: fitted once on a sample, as the sweep fits its K, then kept for the next preview.
+    KSweepOptions ko;
+    ko.kMin = ko.kMax = k;
+    ko.silhouetteSample = 2;
+    ko.kmeans = kmeansOptions(parameters(), k);
+    centroids = kSweep(grid->features.data(), grid->count(), grid->dim, ko, ctx).entries.at(0).centroids;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (s_->grid == grid) s_->extraCentroids[k] = centroids;
+  }
+  // Only grid points whose block touches one of the three visible slices.
+  FeatureGrid sub = *grid;
+  sub.centres.clear();
+  sub.lattice.clear();
+  sub.features.clear();
+  for (std::size_t i = 0; i < grid->count(); ++i) {
+    bool touches = false;
+    for (int a = 0; a < 3 && !touches; ++a) {
+      const int64_t b0 = grid->centres[i][a] - grid->stride[a] / 2;
+      touches = cursor[a] >= b0 && cursor[a] < b0 + grid->stride[a];
+    }
+    if (!touches) continue;
+    sub.centres.push_back(grid->centres[i]);
+    sub.lattice.push_back(grid->lattice[i]);
+    sub.features.insert(sub.features.end(), grid->row(i), grid->row(i) + grid->dim);
+  }
+  checkCancel(ctx);
+  std::vector<int32_t> clusters(sub.count());
+  if (sub.count() > 0) KMeans::assign(sub.features.data(), sub.count(), sub.dim, centroids.data(), k, clusters.data());
+  return LabelProjector().project(sub, clusters.data(), k, *vol, ctx).labels;
+}
+
+std::shared_ptr<const LabelVolume> SegmentationSession::paint(int k, const TaskContext* ctx) {
+  const auto grid = features();
+  const auto vol = volume();
+  if (!grid || !vol) throw InputError("no features: extract them first");
+  if (k < 2 || k > 64) throw InputError("K = " + std::to_string(k) + " is out of range [2, 64]");
+  const auto t0 = Clock::now();
+  const Parameters p = parameters();
+  TaskContext kc = stageContext(ctx, 0.0, 0.6, "k-means");
+  KMeansResult km = clusterGrid(*grid, k, p, ctx ? &kc : nullptr);
+  TaskContext pc = stageContext(ctx, 0.6, 1.0, "painting");
+  auto labels = std::make_shared<const LabelVolume>(paintClusters(*grid, km.labels, k, *vol, ctx ? &pc : nullptr));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (s_->grid != grid) throw CancelledError();
+  s_->dropLabels();
+  s_->labels = labels;
+  s_->k = k;
+  s_->params.set("k", k);
+  s_->timings["kmeans_s"] = since(t0);
+  return labels;
+}
+
+std::shared_ptr<const LabelVolume> SegmentationSession::labels() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->labels;
+}
+
+int SegmentationSession::labelsK() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->k;
+}
+
+// ---------------------------------------------------------------- scores
+
+std::optional<double> SegmentationSession::labelsNmi() const {
+  const auto l = labels();
+  const auto t = truth();
+  if (!l || !t) return std::nullopt;
+  return scoreSegmentation(*l, *t).nmi;
+}
+
+std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskContext* ctx) {
+  const auto l = labels();
+  const auto t = truth();
+  if (!t) throw InputError("no ground truth to score against");
+  if (!l) throw InputError("no labels to score: paint them first");
+  const auto t0 = Clock::now();
+  const Parameters p = parameters();
+  const ParameterValues v = p.values();
+  const auto vol = volume();
+  EvaluationInputs in;
+  in.volume = vol.get();
+  const auto net = networkInput(p, vol);
+  in.networkInput = net.get();
+  in.truth = t.get();
+  const auto grid = features();
+  in.layout = grid.get();
+  const auto m = model();
+  in.model = untrained ? m.get() : nullptr;
+  in.params = p;
+  in.k = labelsK();
+  const auto w = window();
+  in.lo = w[0];
+  in.hi = w[1];
+  std::vector<MethodScore> scores{{"jule", scoreSegmentation(*l, *t).nmi}};
+  for (auto& s : runEvaluationBattery(in, ctx)) scores.push_back(std::move(s));
+  log("NMI (K = " + std::to_string(in.k) + ", stride " + std::to_string(v.stride) + ", voxels with truth > 0):");
+  for (const auto& s : scores) {
+    std::ostringstream o;
+    o << "  " << std::left << std::setw(27) << s.method << fmt(s.nmi);
+    log(o.str());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& s : scores) s_->scores[s.method] = s.nmi;
+  s_->timings["scores_s"] = since(t0);
+  return scores;
+}
+
+// ---------------------------------------------------------------- outputs
+
+std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& options, const TaskContext* ctx) {
+  const auto l = labels();
+  const auto vol = volume();
+  if (!l || !vol) throw InputError("no labels to write: paint them first");
+  if (options.folder.empty()) throw InputError("no output folder given (-o DIR)");
+  const auto t0 = Clock::now();
+  const Parameters p = parameters();
+  const ParameterValues v = p.values();
+  const SessionInput in = input();
+  const int k = labelsK();
+  const fs::path out(options.folder);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out)) throw InputError("cannot create output folder " + out.string() + ": " + ec.message());
+
+  std::vector<std::string> written;
+  const std::string modelFile = modelPath();
+  // The model belongs to the result when it was saved into this folder (a run that trained).
+  const bool modelInFolder = !modelFile.empty() && fs::absolute(modelFile).parent_path() == fs::absolute(out);
+  if (modelInFolder) {
+    written.push_back(modelFile);
+    for (std::size_t i = 0; i < model()->moreNetworks.size(); ++i)
+      written.push_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
+  }
+  auto wrote = [&](const fs::path& f) { written.push_back(f.string()); };
+  NiftiIO::writeLabels(*l, (out / "labels.nii.gz").string());
+  wrote(out / "labels.nii.gz");
+  writeTiffLabels(*l, (out / "labels.tif").string());
+  wrote(out / "labels.tif");
+  const auto table = defaultLabelTable(k);
+  writeLabelTableJson(table, (out / "label_table.json").string());
+  wrote(out / "label_table.json");
+  writeStatisticsCsv(computeLabelStatistics(*vol, *l), table, (out / "statistics.csv").string());
+  wrote(out / "statistics.csv");
+  if (options.overlays) {
+    fs::create_directories(out / "overlays");
+    OverlayStyle style;
+    const auto& d = vol->geom.dims;
+    writeOverlayPng(*vol, *l, table, SliceAxis::Z, d[2] / 2, style, (out / "overlay_axial_mid.png").string());
+    writeOverlayPng(*vol, *l, table, SliceAxis::Y, d[1] / 2, style, (out / "overlay_coronal_mid.png").string());
+    writeOverlayPng(*vol, *l, table, SliceAxis::X, d[0] / 2, style, (out / "overlay_sagittal_mid.png").string());
+    wrote(out / "overlay_axial_mid.png");
+    int n = writeOverlayPngs(*vol, *l, table, SliceAxis::Z, style, (out / "overlays").string(), "axial", ctx);
+    log("overlays: " + std::to_string(n) + " axial PNGs in " + (out / "overlays").string());
+  }
+
+  // The project beside the outputs reruns this exactly: `juleseg-cli run --project OUTDIR/project.juleseg`.
+  const auto w = window();
+  Project project;
+  project.demo = in.demo;
+  if (!in.demo) {
+    project.inputPath = fs::absolute(in.path).string();
+    project.inputSha256 = sha256OfPath(in.path);
+  }
+  project.read = in.read;
+  project.parameters = p;
+  project.parameters.set("k", k);
+  project.parameters.set("threshold_lo", double(w[0]));
+  project.parameters.set("threshold_hi", double(w[1]));
+  project.k = k;
+  project.labels = table;
+  project.modelFile = modelInFolder ? fs::path(modelFile).filename().string()
+                                    : (modelFile.empty() ? std::string() : fs::absolute(modelFile).string());
+  project.labelFile = "labels.nii.gz";
+  project.versions = {{"juleseg", JULESEG_VERSION}, {"torch", TorchRuntime::torchVersion()}};
+  project.save((out / "project.juleseg").string());
+  wrote(out / "project.juleseg");
+
+  json run;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    s_->timings["write_s"] = since(t0);
+    run["juleseg_version"] = JULESEG_VERSION;
+    run["torch_version"] = TorchRuntime::torchVersion();
+    run["device"] = s_->model ? s_->model->device : "cpu";
+    run["input"] = in.name();
+    run["dims"] = vol->geom.dims;
+    run["spacing_mm"] = vol->geom.spacing;
+    run["threshold"] = {w[0], w[1]};
+    run["parameters"] = p.toJson();
+    run["seed"] = v.seed;
+    run["model"] = modelFile;
+    if (s_->model && !s_->model->trainedOn.empty()) run["model_trained_on"] = s_->model->trainedOn;
+    run["k"] = k;
+    run["grid_points"] = s_->grid ? s_->grid->count() : 0;
+    run["feature_mode"] = s_->featureMode == FeatureMode::Dense ? "dense" : "per-patch";
+    json sweepJson = json::array();
+    if (s_->sweep)
+      for (const auto& e : s_->sweep->entries)
+        sweepJson.push_back({{"k", e.k}, {"inertia", e.inertia}, {"silhouette", e.silhouette}, {"seconds", e.seconds}});
+    run["k_sweep"] = sweepJson;
+    run["nmi"] = s_->scores;
+    if (!s_->truthPath.empty()) run["truth"] = s_->truthPath;
+    run["timings"] = s_->timings;
+    run["timings"]["total_s"] = since(s_->opened);
+  }
+  run["outputs"] = written;
+  writeFileAtomically((out / "run.json").string(), run.dump(2) + "\n");
+  written.push_back((out / "run.json").string());
+  return written;
+}
+
+} // namespace jseg

@@ -1,0 +1,140 @@
+#pragma once
+// The method's workflow, once (design.md §2): a SegmentationSession owns the inputs (volume, ground truth),
+// the model, the feature grid, the K sweep and the labels, and offers one method per stage:
+//
+//   openVolume / openDemo / loadTruth  ->  train | loadModel  ->  extractFeatures  ->  sweepK / previewK
+//     ->  paint  ->  score  ->  writeOutputs
+//
+// `juleseg-cli run` calls the stages in order; the GUI's SessionController runs each as a job. Neither front
+// end assembles the pipeline, so they cannot disagree: the same parameters and seed give the same labels.
+//
+// Threads: every stage copies the parameters and the state it reads when it starts and publishes its result
+// when it ends, under a lock, so a preview may run on one worker while another stage runs on a second.
+// Stages that change state (train, loadModel, extractFeatures, sweepK, paint) are meant to run one at a time.
+// A new volume discards everything derived from the old one; a new model discards the features and labels.
+//
+// Errors: InputError for bad inputs or a stage called before the one it needs, ResourceError when features
+// would not fit in memory (the message proposes a larger stride), CancelledError on cancel.
+// Torch-free header.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+#include "core/eval/EvaluationBattery.h"
+#include "core/io/ReadOptions.h"
+#include "core/jule/JuleTrainer.h"
+#include "core/params/ParameterSchema.h"
+#include "core/segment/FeatureGrid.h"
+#include "core/segment/KSweep.h"
+
+namespace jseg {
+
+// Where the volume came from: recorded in the model, run.json and the project.
+struct SessionInput {
+  std::string path;  // empty for the demo
+  bool demo = false;
+  ReadOptions read;
+  std::string name() const { return demo ? "demo:phantom" : path; }
+};
+
+struct OutputOptions {
+  std::string folder;     // created when missing
+  bool overlays = true;   // overlay PNGs of the mid slices and of every axial slice
+};
+
+class SegmentationSession {
+public:
+  using Log = std::function<void(const std::string&)>;
+
+  explicit SegmentationSession(const Parameters& params = Parameters());
+  ~SegmentationSession();
+  SegmentationSession(const SegmentationSession&) = delete;
+  SegmentationSession& operator=(const SegmentationSession&) = delete;
+
+  // One line per notable step ("mask: 1234 voxels ..."), for the CLI's output and the GUI's status bar.
+  void setLog(Log log);
+
+  // The parameters the next stage uses (validated). A stage copies them when it starts.
+  Parameters parameters() const;
+  void setParameters(const Parameters& params);
+  // The threshold window in effect, as floats, the way every stage tests voxels.
+  std::array<float, 2> window() const;
+
+  // ---- inputs
+  void openVolume(const std::string& path, const ReadOptions& read = {}, const TaskContext* ctx = nullptr);
+  // The built-in phantom with its ground truth; an unset (unbounded) threshold becomes the phantom's own.
+  void openDemo();
+  void setVolume(std::shared_ptr<const Volume> volume, SessionInput input,
+                 std::shared_ptr<const LabelVolume> truth = nullptr);
+  // A ground truth on the volume's grid: a NIfTI label volume, or any volume of non-negative integers.
+  void loadTruth(const std::string& path, const TaskContext* ctx = nullptr);
+  void setTruth(std::shared_ptr<const LabelVolume> truth);
+  std::shared_ptr<const Volume> volume() const;
+  std::shared_ptr<const LabelVolume> truth() const;
+  SessionInput input() const;
+  // Voxels inside the window; InputError when there is no volume or none lies inside.
+  std::size_t windowVoxels() const;
+
+  // ---- model
+  // Samples the training patches and runs JULE (`networks` times). With a truth, also logs how pure JULE's
+  // clusters of the training patches are.
+  JuleResult train(const JuleEventSink& events = {}, const TaskContext* ctx = nullptr);
+  // A saved model; its training parameters (network, patch size, input preparation, ...) replace the session's,
+  // segmentation-time ones (window, stride, K, smoothing, seed, threads) stay. Returns what changed, as text.
+  std::vector<std::string> loadModel(const std::string& path);
+  // Writes the model (and its member networks); returns the files written.
+  std::vector<std::string> saveModel(const std::string& path);
+  std::shared_ptr<const JuleModel> model() const;
+  std::string modelPath() const;  // where the model was loaded from or last saved ("" while only in memory)
+
+  // ---- features
+  // Dense features of the model on the stride grid, finished (smoothing, intensity column). Checks the memory
+  // plan first.
+  void extractFeatures(const TaskContext* ctx = nullptr);
+  std::shared_ptr<const FeatureGrid> features() const;
+
+  // ---- K
+  // k-means for K = kMin..kMax (kMax capped at the grid's size): inertia, silhouette and centroids.
+  std::shared_ptr<const KSweepResult> sweepK(int kMin, int kMax, const TaskContext* ctx = nullptr);
+  std::shared_ptr<const KSweepResult> sweep() const;
+  // Labels of the grid blocks that touch one of the three slices through `cursor` (the rest 0), with the
+  // sweep's centroids for K (k-means fitted on the spot for a K outside the sweep). Does not change the session.
+  LabelVolume previewK(int k, const std::array<int64_t, 3>& cursor, const TaskContext* ctx = nullptr);
+  // k-means with K on every grid point, painted on the whole volume: the session's labels.
+  std::shared_ptr<const LabelVolume> paint(int k, const TaskContext* ctx = nullptr);
+  std::shared_ptr<const LabelVolume> labels() const;
+  int labelsK() const;  // 0 before paint
+
+  // ---- scores against the truth
+  // NMI of the labels ("jule") and of the evaluation battery (untrained networks when `untrained`).
+  std::vector<MethodScore> score(bool untrained = true, const TaskContext* ctx = nullptr);
+  // NMI of the labels alone (cheap), or nullopt without labels or truth.
+  std::optional<double> labelsNmi() const;
+
+  // ---- outputs
+  // labels.nii.gz, labels.tif, label_table.json, statistics.csv, overlays, project.juleseg, run.json.
+  // Files appear only when complete. Returns the files written (with the model's, if saved in the folder).
+  std::vector<std::string> writeOutputs(const OutputOptions& options, const TaskContext* ctx = nullptr);
+
+private:
+  struct State;
+  void log(const std::string& line) const;
+  std::shared_ptr<const Volume> networkInput(const Parameters& p, std::shared_ptr<const Volume> vol);
+  void requireVolume() const;
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<State> s_;
+  Log log_;
+};
+
+} // namespace jseg

@@ -1,0 +1,62 @@
+#include "core/segment/GridClustering.h"
+
+#include <string>
+
+#include "core/base/Errors.h"
+#include "core/segment/FeatureSmoothing.h"
+#include "core/segment/LabelProjector.h"
+
+namespace jseg {
+
+void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx) {
+  const ParameterValues v = params.values();
+  FeatureSmoothing(v.featureSmoothing, v.threads).apply(grid, ctx);
+  if (v.featureIntensity) grid.appendIntensityColumn(vol, v.intensityWeight);
+}
+
+KMeansOptions kmeansOptions(const Parameters& p, int k) {
+  const ParameterValues v = p.values();
+  KMeansOptions o;
+  o.k = k;
+  o.restarts = v.kmeansRestarts;
+  o.maxIterations = v.kmeansMaxIter;
+  o.seed = static_cast<uint64_t>(v.seed);
+  o.threads = v.threads;
+  return o;
+}
+
+KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& p, const TaskContext* ctx) {
+  if (grid.count() < static_cast<std::size_t>(k))
+    throw InputError("only " + std::to_string(grid.count()) + " grid points lie in the threshold window, fewer than K = " +
+                     std::to_string(k) + "; lower the stride or widen the threshold");
+  return KMeans(kmeansOptions(p, k)).fit(grid.features.data(), grid.count(), grid.dim, ctx);
+}
+
+LabelVolume paintClusters(const FeatureGrid& grid, const std::vector<int32_t>& clusters, int k, const Volume& vol,
+                          const TaskContext* ctx) {
+  ProjectionOptions po;
+  po.fillUncovered = true;  // patches cannot be centred within w/2 of the border; those voxels take the nearest label
+  return LabelProjector(po).project(grid, clusters.data(), k, vol, ctx).labels;
+}
+
+FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout) {
+  FeatureGrid g = layout;
+  g.dim = 1;
+  g.hasIntensityColumn = false;
+  g.features.assign(g.count(), 0.f);
+  for (std::size_t i = 0; i < g.count(); ++i) {
+    double sum = 0;
+    int64_t n = 0;
+    g.forEachBlockVoxel(i, [&](int64_t x, int64_t y, int64_t z) {
+      const float v = vol.at(x, y, z);
+      if (v < g.lo || v > g.hi) return;
+      sum += v;
+      ++n;
+    });
+    const auto& c = g.centres[i];
+    g.features[i] = static_cast<float>(n ? sum / double(n) : vol.at(c[0], c[1], c[2]));
+  }
+  return g;
+}
+
+} // namespace jseg

@@ -1,0 +1,216 @@
+#include "ui/MainMenus.h"
+
+#include <QAction>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+
+#include "core/io/LabelOutputs.h"
+#include "ui/KPickerPanel.h"
+#include "ui/MainWindow.h"
+#include "ui/ParameterPanel.h"
+#include "ui/PlanesView.h"
+#include "ui/SessionController.h"
+#include "ui/SliceView.h"
+
+namespace jseg::ui {
+
+namespace {
+constexpr int kMaxRecent = 8;
+} // namespace
+
+MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
+  QMenuBar* bar = w->menuBar();
+  viewMenu_ = viewMenu;
+  auto* model = w->model();
+  QMenu* file = bar->addMenu("&File");
+  auto* openFile = file->addAction(QIcon(":/icons/open.svg"), "&Open file…", this, [this] {
+    QString f = QFileDialog::getOpenFileName(w_, "Open volume", QSettings().value("lastDir").toString(),
+                                             "Volumes (*.nii *.nii.gz *.tif *.tiff *.dcm DICOMDIR);;All files (*)");
+    if (!f.isEmpty()) w_->openPath(f);
+  });
+  openFile->setShortcut(QKeySequence::Open);
+  openFile->setToolTip("Open a NIfTI, TIFF or DICOM file");
+  auto* openDir = file->addAction("Open &folder…", this, [this] {
+    QString d = QFileDialog::getExistingDirectory(w_, "Open DICOM series or TIFF slices folder",
+                                                  QSettings().value("lastDir").toString());
+    if (!d.isEmpty()) w_->openPath(d);
+  });
+  openDir->setShortcut(QKeySequence("Ctrl+Shift+O"));
+  auto* demo = file->addAction("Open &demo volume", w_, &MainWindow::openDemo);
+  demo->setShortcut(QKeySequence("Ctrl+D"));
+  demo->setToolTip("A generated micro-CT-like phantom with three tissues and its ground truth");
+  recentMenu_ = file->addMenu("Recent files");
+  updateRecentMenu();
+  file->addSeparator();
+  auto* saveLab = file->addAction(QIcon(":/icons/save.svg"), "&Save labels…", this, [this] {
+    QString f = QFileDialog::getSaveFileName(w_, "Save labels", "labels.nii.gz",
+                                             "NIfTI (*.nii.gz *.nii);;TIFF stack (*.tif *.tiff)");
+    if (!f.isEmpty()) w_->saveLabelsTo(f);
+  });
+  saveLab->setShortcut(QKeySequence::Save);
+  auto* savePng = file->addAction("Save overlay PNG (axial slice)…", this, [this] { saveOverlayPng(false); });
+  auto* savePngs = file->addAction("Save overlay PNGs (all axial slices)…", this, [this] { saveOverlayPng(true); });
+  auto* saveCsv = file->addAction("Save statistics CSV…", this, &MainMenus::saveStatistics);
+  needLabels_ << saveLab << savePng << savePngs << saveCsv;
+  saveModelAction_ = file->addAction("Save model…", this, [this] {
+    QString f = QFileDialog::getSaveFileName(w_, "Save model", "model.pt", "juleseg model (*.pt)");
+    if (!f.isEmpty()) w_->controller()->saveModel(f);
+  });
+  auto* shotWin = file->addAction(QIcon(":/icons/camera.svg"), "Save screenshot of the window…", this,
+                                  [this] { saveScreenshot(true); });
+  shotWin->setShortcut(QKeySequence("Ctrl+Shift+S"));
+  auto* shotView = file->addAction("Save screenshot of the axial view…", this, [this] { saveScreenshot(false); });
+  needVolume_ << shotView;
+  file->addSeparator();
+  auto* quit = file->addAction("&Quit", w_, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  bar->addMenu(viewMenu_);
+  viewMenu_->addSeparator();
+  auto* autoWin = viewMenu_->addAction("Auto window (0.5–99.5 %)", model, &ViewerModel::autoWindow);
+  autoWin->setShortcut(QKeySequence("Ctrl+0"));
+  auto* fullWin = viewMenu_->addAction("Full intensity range", this,
+                                       [this] { w_->model()->setWindow(w_->model()->stats().min, w_->model()->stats().max); });
+  struct Preset {
+    const char* name;
+    float w, l;
+  };
+  QMenu* ct = viewMenu_->addMenu("CT window presets");
+  for (auto p : {Preset{"Soft tissue (W 400, L 40)", 400, 40}, Preset{"Lung (W 1500, L −600)", 1500, -600},
+                 Preset{"Bone (W 2000, L 300)", 2000, 300}})
+    ct->addAction(p.name, this, [this, p] { w_->model()->setWindow(p.l - p.w / 2, p.l + p.w / 2); });
+  auto* reset = viewMenu_->addAction("Reset zoom", this, [this] {
+    for (auto k : {ViewKind::Axial, ViewKind::Coronal, ViewKind::Sagittal}) w_->sliceView(k)->resetCamera();
+    w_->planesView()->resetCamera();
+  });
+  reset->setShortcut(QKeySequence("Ctrl+R"));
+  auto* toggleMask = viewMenu_->addAction("Show mask overlay");
+  toggleMask->setCheckable(true);
+  toggleMask->setChecked(true);
+  toggleMask->setShortcut(QKeySequence("M"));
+  // One state, two controls: the menu action and the Tuning panel's checkbox.
+  connect(toggleMask, &QAction::toggled, w_->parameterPanel(), &ParameterPanel::setShowMask);
+  connect(w_->parameterPanel(), &ParameterPanel::maskVisibilityChanged, toggleMask, &QAction::setChecked);
+  needVolume_ << autoWin << fullWin << reset;
+
+  QMenu* seg = bar->addMenu("&Segment");
+  auto* train = seg->addAction(QIcon(":/icons/train.svg"), "&Train JULE", w_, &MainWindow::startTraining);
+  train->setShortcut(QKeySequence("Ctrl+T"));
+  auto* feats = seg->addAction("Extract features && sweep K", w_, &MainWindow::startFeatures);
+  feats->setShortcut(QKeySequence("Ctrl+F"));
+  auto* apply = seg->addAction("Apply K to volume", this, [this] { w_->applyK(w_->kPicker()->k()); });
+  apply->setShortcut(QKeySequence("Ctrl+Return"));
+  auto* truth = seg->addAction("Load ground truth…", this, [this] {
+    QString f = QFileDialog::getOpenFileName(w_, "Load ground-truth labels", QSettings().value("lastDir").toString(),
+                                             "Label volumes (*.nii *.nii.gz *.tif *.tiff)");
+    if (!f.isEmpty()) w_->controller()->loadTruth(f);
+  });
+  auto* cancel = seg->addAction("Cancel all jobs", w_->jobs(), &JobBridge::cancelAll);
+  cancel->setShortcut(QKeySequence("Esc"));
+  needVolume_ << train << truth;
+
+  QMenu* help = bar->addMenu("&Help");
+  help->addAction("About juleseg", this, [this] {
+    QMessageBox::about(w_, "About juleseg",
+                       QString("<b>juleseg %1</b><br>Unsupervised 3D segmentation: a 3D CNN learned with JULE "
+                               "(joint unsupervised learning of deep representations and image clusters), "
+                               "k-means on its features, labels painted back on the volume "
+                               "(Moriya et al., 2018).")
+                           .arg(JULESEG_VERSION));
+  });
+
+  auto* tb = w->addToolBar("Main");
+  tb->setObjectName("MainToolBar");
+  tb->addAction(openFile);
+  tb->addAction(saveLab);
+  tb->addAction(train);
+  tb->addAction(shotWin);
+}
+
+void MainMenus::addRecent(const QString& path) {
+  QSettings s;
+  QStringList list = s.value("recentFiles").toStringList();
+  QString abs = QFileInfo(path).absoluteFilePath();
+  list.removeAll(abs);
+  list.prepend(abs);
+  while (list.size() > kMaxRecent) list.removeLast();
+  s.setValue("recentFiles", list);
+  updateRecentMenu();
+}
+
+void MainMenus::updateRecentMenu() {
+  recentMenu_->clear();
+  const QStringList list = QSettings().value("recentFiles").toStringList();
+  for (const auto& f : list) recentMenu_->addAction(f, this, [this, f] { w_->openPath(f); });
+  recentMenu_->setEnabled(!list.isEmpty());
+}
+
+void MainMenus::updateActions(bool hasVolume, bool hasLabels, bool hasModel) {
+  for (auto* a : needVolume_) a->setEnabled(hasVolume);
+  for (auto* a : needLabels_) a->setEnabled(hasLabels);
+  saveModelAction_->setEnabled(hasModel);
+}
+
+// ---------------------------------------------------------------- outputs
+
+void MainMenus::saveOverlayPng(bool allSlices) {
+  auto labels = w_->controller()->labels();
+  auto vol = w_->model()->volumePtr();
+  if (!labels || !vol) return;
+  auto table = w_->model()->labelTable();
+  OverlayStyle style;
+  style.windowLo = w_->model()->windowLo();
+  style.windowHi = w_->model()->windowHi();
+  style.opacity = w_->model()->labelOpacity();
+  const int axis = w_->model()->axes(ViewKind::Axial).sliceAxis;
+  const int64_t slice = w_->model()->cursor()[axis];
+  std::string target;
+  if (allSlices) {
+    QString d = QFileDialog::getExistingDirectory(w_, "Folder for the overlay PNGs");
+    if (d.isEmpty()) return;
+    target = d.toStdString();
+  } else {
+    QString f = QFileDialog::getSaveFileName(w_, "Save overlay PNG", QString("overlay_%1.png").arg(slice), "PNG (*.png)");
+    if (f.isEmpty()) return;
+    target = f.toStdString();
+  }
+  JobOptions jo;
+  jo.name = allSlices ? "Save overlay PNGs" : "Save overlay PNG";
+  w_->jobs()->submit(
+      jo,
+      [=](JobContext& ctx) {
+        if (allSlices) writeOverlayPngs(*vol, *labels, table, SliceAxis(axis), style, target, "overlay", &ctx.task());
+        else writeOverlayPng(*vol, *labels, table, SliceAxis(axis), slice, style, target);
+      },
+      {[this, target] { w_->statusBar()->showMessage("Saved " + QString::fromStdString(target), 6000); },
+       [this](const QString& msg) { w_->showError("Could not save the overlay", msg); },
+       {}});
+}
+
+void MainMenus::saveStatistics() {
+  auto labels = w_->controller()->labels();
+  if (!labels) return;
+  QString f = QFileDialog::getSaveFileName(w_, "Save statistics", "statistics.csv", "CSV (*.csv)");
+  if (f.isEmpty()) return;
+  try {
+    writeStatisticsCsv(computeLabelStatistics(*w_->model()->volume(), *labels), w_->model()->labelTable(), f.toStdString());
+    w_->statusBar()->showMessage("Statistics saved to " + f, 6000);
+  } catch (const std::exception& ex) {
+    w_->showError("Could not save the statistics", ex.what());
+  }
+}
+
+void MainMenus::saveScreenshot(bool windowOnly) {
+  QString f = QFileDialog::getSaveFileName(w_, "Save screenshot", "juleseg.png", "PNG (*.png)");
+  if (f.isEmpty()) return;
+  QImage img = windowOnly ? w_->composeScreenshot() : w_->sliceView(ViewKind::Axial)->grabImage();
+  if (img.isNull() || !img.save(f)) w_->showError("Could not save the screenshot", "writing " + f + " failed");
+  else w_->statusBar()->showMessage("Screenshot saved to " + f, 6000);
+}
+
+} // namespace jseg::ui

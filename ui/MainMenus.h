@@ -1,0 +1,37 @@
+#pragma once
+// The main window's menus and toolbar (File, View, Segment, Help), the recent-files list and the commands that
+// only write what is on screen (overlay PNGs, statistics, screenshots). Every action calls the window's or
+// the session controller's public API, so the menus add no workflow of their own.
+#include <QList>
+#include <QObject>
+#include <QString>
+
+class QAction;
+class QMenu;
+
+namespace jseg::ui {
+
+class MainWindow;
+
+class MainMenus : public QObject {
+  Q_OBJECT
+public:
+  // `viewMenu` already lists the docks; the view commands are appended to it.
+  MainMenus(MainWindow* window, QMenu* viewMenu);
+  void addRecent(const QString& path);
+  void updateActions(bool hasVolume, bool hasLabels, bool hasModel);
+
+private:
+  void updateRecentMenu();
+  void saveOverlayPng(bool allSlices);
+  void saveStatistics();
+  void saveScreenshot(bool windowOnly);
+
+  MainWindow* w_;
+  QMenu* recentMenu_ = nullptr;
+  QMenu* viewMenu_ = nullptr;
+  QList<QAction*> needVolume_, needLabels_;
+  QAction* saveModelAction_ = nullptr;
+};
+
+} // namespace jseg::ui

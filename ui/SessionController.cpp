@@ -1,0 +1,330 @@
+#include "ui/SessionController.h"
+
+#include <QFileInfo>
+#include <sstream>
+
+#include "core/base/Errors.h"
+#include "core/io/DicomSeriesReader.h"
+#include "core/io/NiftiIO.h"
+#include "core/io/TiffStackReader.h"
+#include "core/io/VolumeReader.h"
+#include "core/pipeline/SegmentationSession.h"
+
+namespace jseg::ui {
+
+namespace {
+// The K picker's sweep: enough to see the elbow and the silhouette's peak, fast on 10^6 grid points.
+constexpr int kSweepMin = 2, kSweepMax = 10;
+
+QString fileNameOf(const QString& path) { return QFileInfo(path).fileName(); }
+} // namespace
+
+SessionController::SessionController(JobBridge* jobs, QObject* parent)
+    : QObject(parent), jobs_(jobs), session_(std::make_unique<SegmentationSession>()) {
+  session_->setLog([this](const std::string& line) {
+    // Called on worker threads: hand the line to the GUI thread.
+    QMetaObject::invokeMethod(this, [this, l = QString::fromStdString(line)] { Q_EMIT status(l); }, Qt::QueuedConnection);
+  });
+}
+
+SessionController::~SessionController() {
+  // Jobs hold references to the session: stop them before it goes (the bridge may already be gone when both die
+  // with their window, which then has stopped the jobs itself).
+  if (jobs_) {
+    jobs_->cancelAll();
+    jobs_->queue().waitIdle(10);
+  }
+}
+
+bool SessionController::hasVolume() const { return session_->volume() != nullptr; }
+bool SessionController::hasModel() const { return session_->model() != nullptr; }
+bool SessionController::hasFeatures() const { return session_->features() != nullptr; }
+std::shared_ptr<const LabelVolume> SessionController::labels() const { return session_->labels(); }
+std::shared_ptr<const LabelVolume> SessionController::truth() const { return session_->truth(); }
+std::optional<double> SessionController::labelsNmi() const { return session_->labelsNmi(); }
+Parameters SessionController::parameters() const { return session_->parameters(); }
+
+QString SessionController::modelDescription() const {
+  const auto m = session_->model();
+  if (!m) return {};
+  const auto& p = m->parameters;
+  std::ostringstream o;
+  o << m->spec.name << " on " << m->spec.inputSize << "³ patches, " << m->networks().size()
+    << (m->networks().size() == 1 ? " network" : " networks");
+  if (m->trainedOn.contains("input")) {
+    o << ", trained on " << m->trainedOn["input"].get<std::string>();
+    if (m->trainedOn.contains("dims")) {
+      const auto& d = m->trainedOn["dims"];
+      o << " (" << d[0] << "×" << d[1] << "×" << d[2] << ")";
+    }
+  }
+  if (p.is_object() && p.contains("patches"))
+    o << "; " << p.value("patches", 0) << " patches, C = " << p.value("clusters", 0) << ", "
+      << p.value("epochs_per_period", 0) << " epochs a period, seed " << p.value("seed", 0)
+      << (p.value("fill_outside_window", false) ? ", filled outside the window" : "");
+  const std::string path = session_->modelPath();
+  if (!path.empty()) o << " — " << path;
+  return QString::fromStdString(o.str());
+}
+
+void SessionController::runStage(const std::string& name, Work work, std::function<void()> done,
+                                 std::function<void(bool, bool, const QString&)> ended) {
+  JobOptions jo;
+  jo.name = name;
+  jo.priority = 10;
+  stageName_ = QString::fromStdString(name);
+  // A stage cancelled in favour of a newer one ends after the newer one started: only the newest clears busy.
+  const uint64_t generation = ++stageGeneration_;
+  auto finish = [this, ended, generation](bool ok, bool cancelled, const QString& error) {
+    if (generation == stageGeneration_) {
+      stageJob_ = 0;
+      stageName_.clear();
+      Q_EMIT busyChanged(false);
+    }
+    if (ended) ended(ok, cancelled, error);
+  };
+  stageJob_ = jobs_->submit(jo, std::move(work),
+                            {[finish, done] {
+                               if (done) done();
+                               finish(true, false, {});
+                             },
+                             [finish](const QString& msg) { finish(false, false, msg); },
+                             [finish] { finish(false, true, {}); }});
+  Q_EMIT busyChanged(true);
+}
+
+void SessionController::cancelStage() {
+  if (stageJob_) jobs_->cancel(stageJob_);
+}
+
+// ---------------------------------------------------------------- inputs
+
+void SessionController::openPath(const QString& path, const ReadOptions& options) {
+  cancelStage();
+  struct Result {
+    std::shared_ptr<Volume> volume;
+    std::vector<DicomSeriesInfo> series;  // set when the user must choose one
+  };
+  auto result = std::make_shared<Result>();
+  const std::string p = path.toStdString();
+  runStage(
+      "Load " + fileNameOf(path).toStdString(),
+      [result, p, options](JobContext& ctx) {
+        if (options.series.empty() && detectVolumeFormat(p) == VolumeFormat::Dicom) {
+          ctx.progress(-1, "scanning DICOM files");
+          auto series = DicomSeriesReader::listSeries(p, &ctx.task());
+          if (series.size() > 1) {
+            result->series = std::move(series);
+            return;
+          }
+        }
+        result->volume = std::make_shared<Volume>(readVolume(p, options, &ctx.task()));
+      },
+      [this, result, path, options] {
+        if (!result->series.empty()) Q_EMIT seriesChoiceNeeded(path, result->series, options);
+        else finishVolume(result->volume, path, options);
+      },
+      [this, path](bool ok, bool cancelled, const QString& error) {
+        if (ok) return;
+        Q_EMIT loadFailed(cancelled ? QString("cancelled") : error);
+        if (!cancelled) Q_EMIT failed("Could not open " + fileNameOf(path), error);
+      });
+}
+
+void SessionController::finishVolume(std::shared_ptr<Volume> v, const QString& path, const ReadOptions& options) {
+  if (!v->geom.spacingKnown && resolveSpacing_) {
+    if (auto s = resolveSpacing_(path)) {
+      v->geom.spacing = *s;
+      v->geom.spacingKnown = true;
+    }
+  }
+  SessionInput in;
+  in.path = path.toStdString();
+  in.read = options;
+  session_->setVolume(v, in);
+  Q_EMIT volumeOpened(v, VolumeStats::compute(*v), fileNameOf(path), false);
+}
+
+void SessionController::openDemo() {
+  cancelStage();
+  auto stats = std::make_shared<VolumeStats>();
+  runStage(
+      "Make demo phantom",
+      [this, stats](JobContext& ctx) {
+        ctx.progress(-1, "generating");
+        // The phantom brings its own window unless one is set: forget the previous volume's.
+        Parameters p = session_->parameters();
+        for (const char* name : {"threshold_lo", "threshold_hi"}) p.set(name, paramSpec(name).defaultValue);
+        session_->setParameters(p);
+        session_->openDemo();
+        *stats = VolumeStats::compute(*session_->volume());
+      },
+      [this, stats] { Q_EMIT volumeOpened(session_->volume(), *stats, "demo phantom", true); },
+      [this](bool ok, bool cancelled, const QString& error) {
+        if (ok) return;
+        Q_EMIT loadFailed(cancelled ? QString("cancelled") : error);
+        if (!cancelled) Q_EMIT failed("Could not make the demo volume", error);
+      });
+}
+
+void SessionController::previewMask(double lo, double hi) {
+  auto vol = session_->volume();
+  if (!vol) return;
+  auto mask = std::make_shared<Mask>();
+  JobOptions jo;
+  jo.name = "Mask preview";
+  jo.coalesceKey = "mask-preview";
+  jo.priority = 20;
+  jobs_->submit(jo, [vol, lo, hi, mask](JobContext&) { *mask = thresholdMask(*vol, float(lo), float(hi)); },
+                {[this, vol, mask] {
+                   if (session_->volume() == vol) Q_EMIT maskReady(mask);  // else a newer volume replaced it
+                 },
+                 {},
+                 {}});
+}
+
+void SessionController::loadTruth(const QString& path) {
+  JobOptions jo;
+  jo.name = "Load ground truth " + fileNameOf(path).toStdString();
+  const std::string p = path.toStdString();
+  jobs_->submit(jo, [this, p](JobContext& ctx) { session_->loadTruth(p, &ctx.task()); },
+                {[this] { Q_EMIT truthLoaded(true); },
+                 [this, path](const QString& msg) {
+                   Q_EMIT failed("Could not load " + fileNameOf(path), msg);
+                   Q_EMIT truthLoaded(false);
+                 },
+                 [this] { Q_EMIT truthLoaded(false); }});
+}
+
+// ---------------------------------------------------------------- model
+
+void SessionController::train(const Parameters& params) {
+  if (busy() || !hasVolume()) return;
+  session_->setParameters(params);
+  runStage(
+      "Train JULE (" + std::to_string(params.getInt("patches")) + " patches, C = " +
+          std::to_string(params.getInt("clusters")) + ")",
+      [this](JobContext& ctx) {
+        session_->train([&ctx](const JuleEvent& ev) { ctx.emitData(toJson(ev)); }, &ctx.task());
+      },
+      [this] { Q_EMIT modelChanged(); },
+      [this](bool ok, bool cancelled, const QString& error) {
+        if (!ok && !cancelled) Q_EMIT failed("Training failed", error);
+        Q_EMIT trainingFinished(ok);
+      });
+}
+
+void SessionController::loadModel(const QString& path) {
+  try {
+    session_->loadModel(path.toStdString());
+  } catch (const std::exception& ex) {
+    Q_EMIT failed("Could not load the model", ex.what());
+    return;
+  }
+  Q_EMIT modelChanged();
+}
+
+void SessionController::saveModel(const QString& path) {
+  JobOptions jo;
+  jo.name = "Save model " + fileNameOf(path).toStdString();
+  const std::string p = path.toStdString();
+  jobs_->submit(jo, [this, p](JobContext&) { session_->saveModel(p); },
+                {[this, path] { Q_EMIT modelSaved(true, path); Q_EMIT modelChanged(); },
+                 [this, path](const QString& msg) {
+                   Q_EMIT failed("Could not save the model", msg);
+                   Q_EMIT modelSaved(false, path);
+                 },
+                 [this, path] { Q_EMIT modelSaved(false, path); }});
+}
+
+// ---------------------------------------------------------------- features and K
+
+void SessionController::extractFeatures(const Parameters& params) {
+  if (busy() || !hasVolume() || !hasModel()) return;
+  session_->setParameters(params);
+  auto curve = std::make_shared<std::vector<KCurvePoint>>();
+  auto best = std::make_shared<int>(0);
+  runStage(
+      "Features at stride " + std::to_string(params.getInt("stride")) + " + k-means K = " + std::to_string(kSweepMin) +
+          ".." + std::to_string(kSweepMax),
+      [this, curve, best](JobContext& ctx) {
+        // Features take most of the time; the sweep the rest.
+        TaskContext fc = stageContext(&ctx.task(), 0.0, 0.8, "features");
+        session_->extractFeatures(&fc);
+        TaskContext kc = stageContext(&ctx.task(), 0.8, 1.0, "k-means");
+        auto sweep = session_->sweepK(kSweepMin, kSweepMax, &kc);
+        for (const auto& e : sweep->entries) curve->push_back({e.k, e.inertia, e.silhouette});
+        *best = sweep->bestBySilhouette();
+      },
+      {},
+      [this, curve, best](bool ok, bool cancelled, const QString& error) {
+        if (!ok && !cancelled) Q_EMIT failed("Feature extraction failed", error);
+        Q_EMIT featuresReady(ok, ok ? *curve : std::vector<KCurvePoint>{}, ok ? *best : 0);
+      });
+}
+
+void SessionController::previewK(int k, const std::array<int64_t, 3>& cursor) {
+  if (!hasFeatures()) return;
+  auto out = std::make_shared<LabelVolume>();
+  auto grid = session_->features();
+  JobOptions jo;
+  jo.name = "Preview K = " + std::to_string(k);
+  jo.coalesceKey = "k-preview";
+  jo.priority = 20;
+  jobs_->submit(jo, [this, k, cursor, out](JobContext& ctx) { *out = session_->previewK(k, cursor, &ctx.task()); },
+                {[this, out, k, grid] {
+                   // Features replaced or labels painted meanwhile: this preview is stale.
+                   if (session_->features() != grid || session_->labels()) return;
+                   Q_EMIT previewReady(out, k);
+                 },
+                 [this](const QString& msg) { Q_EMIT failed("Preview failed", msg); },
+                 {}});
+}
+
+void SessionController::applyK(int k, const Parameters& params) {
+  if (busy() || !hasFeatures()) return;
+  Parameters p = session_->parameters();
+  // Only the settings k-means reads: a changed stride or network would need new features first.
+  for (const char* name : {"kmeans_restarts", "kmeans_max_iter", "seed", "threads"}) p.set(name, params.get(name));
+  session_->setParameters(p);
+  auto stats = std::make_shared<std::vector<LabelStatistics>>();
+  runStage(
+      "Paint labels K = " + std::to_string(k),
+      [this, k, stats](JobContext& ctx) {
+        auto labels = session_->paint(k, &ctx.task());
+        ctx.progress(0.95, "statistics");
+        *stats = computeLabelStatistics(*session_->volume(), *labels);
+      },
+      {},
+      [this, k, stats](bool ok, bool cancelled, const QString& error) {
+        if (!ok && !cancelled) Q_EMIT failed("Painting labels failed", error);
+        Q_EMIT labelsPainted(ok, k, *stats);
+      });
+}
+
+// ---------------------------------------------------------------- outputs
+
+void SessionController::saveLabels(const QString& path, const std::vector<LabelInfo>& table) {
+  auto labels = session_->labels();
+  if (!labels) return;
+  const std::string p = path.toStdString();
+  JobOptions jo;
+  jo.name = "Save " + fileNameOf(path).toStdString();
+  jobs_->submit(
+      jo,
+      [labels, p, table](JobContext&) {
+        const QString lower = QString::fromStdString(p).toLower();
+        if (lower.endsWith(".tif") || lower.endsWith(".tiff")) writeTiffLabels(*labels, p);
+        else NiftiIO::writeLabels(*labels, p);
+        // Names and colours the user chose travel with the labels.
+        writeLabelTableJson(table, p + ".labels.json");
+      },
+      {[this, path] { Q_EMIT labelsSaved(true, path); },
+       [this, path](const QString& msg) {
+         Q_EMIT failed("Could not save the labels", msg);
+         Q_EMIT labelsSaved(false, path);
+       },
+       [this, path] { Q_EMIT labelsSaved(false, path); }});
+}
+
+} // namespace jseg::ui

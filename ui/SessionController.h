@@ -1,0 +1,112 @@
+#pragma once
+// The GUI's one door to the engine (design.md §2): it owns the SegmentationSession and runs each of its stages
+// as a job, then reports the outcome as typed Qt signals on the GUI thread. Widgets never call the session or
+// the engine's internals themselves, so the GUI runs exactly the stages `juleseg-cli run` runs.
+//
+// One stage job (load, train, features, paint) runs at a time; previews and saves may run beside it. Results
+// reach the session only if it still holds what the job started from (a stale job's result is dropped).
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/Volume.h"
+#include "core/io/LabelOutputs.h"
+#include "core/io/ReadOptions.h"
+#include "core/params/ParameterSchema.h"
+#include "ui/JobBridge.h"
+#include "ui/KPickerPanel.h"
+#include "ui/VolumeStats.h"
+
+namespace jseg {
+class SegmentationSession;
+struct DicomSeriesInfo;
+}
+
+namespace jseg::ui {
+
+class SessionController : public QObject {
+  Q_OBJECT
+public:
+  explicit SessionController(JobBridge* jobs, QObject* parent = nullptr);
+  ~SessionController() override;
+
+  // ---- stages (each a job; the outcome arrives as a signal)
+  void openPath(const QString& path, const ReadOptions& options = {});
+  void openDemo();
+  void loadTruth(const QString& path);
+  // The threshold mask of the open volume (previews coalesce: a newer window supersedes an older one).
+  void previewMask(double lo, double hi);
+  void train(const Parameters& params);
+  void loadModel(const QString& path);
+  void saveModel(const QString& path);
+  // Features on the stride grid, then the K sweep (K = 2..10) for the picker.
+  void extractFeatures(const Parameters& params);
+  // Labels of the blocks on the three slices through `cursor`; a newer request supersedes an older one.
+  void previewK(int k, const std::array<int64_t, 3>& cursor);
+  void applyK(int k, const Parameters& params);
+  // Label volume (NIfTI, or TIFF by extension) plus its names and colours as PATH.labels.json.
+  void saveLabels(const QString& path, const std::vector<LabelInfo>& table);
+  void cancelStage();
+
+  // ---- state (GUI thread)
+  bool busy() const { return stageJob_ != 0; }
+  QString busyWith() const { return stageName_; }
+  bool hasVolume() const;
+  bool hasModel() const;
+  bool hasFeatures() const;
+  std::shared_ptr<const LabelVolume> labels() const;  // painted on the whole volume, or null
+  std::shared_ptr<const LabelVolume> truth() const;
+  std::optional<double> labelsNmi() const;  // of the painted labels against the truth, when both are there
+  Parameters parameters() const;  // the session's (after a demo or a loaded model, what they set)
+  // "small3d on 15³ patches, 1 network, trained on demo:phantom (96×96×96), fast-like settings: ..."
+  QString modelDescription() const;
+  // How the load asks the user for a spacing the file lacks (GUI dialog); unset keeps 1 mm, flagged.
+  void setSpacingResolver(std::function<std::optional<std::array<double, 3>>(const QString& path)> f) {
+    resolveSpacing_ = std::move(f);
+  }
+  SegmentationSession& session() { return *session_; }  // tests and scripted runs
+
+Q_SIGNALS:
+  void busyChanged(bool busy);
+  void volumeOpened(std::shared_ptr<const jseg::Volume> volume, jseg::ui::VolumeStats stats, const QString& name,
+                    bool hasTruth);
+  void seriesChoiceNeeded(const QString& path, const std::vector<jseg::DicomSeriesInfo>& series,
+                          const jseg::ReadOptions& options);
+  void loadFailed(const QString& message);
+  void maskReady(std::shared_ptr<const jseg::Mask> mask);
+  void truthLoaded(bool ok);
+  void trainingEvent(const nlohmann::json& event);
+  void trainingFinished(bool ok);
+  void modelChanged();
+  void featuresReady(bool ok, const std::vector<jseg::ui::KCurvePoint>& curve, int suggestedK);
+  void previewReady(std::shared_ptr<const jseg::LabelVolume> labels, int k);
+  void labelsPainted(bool ok, int k, const std::vector<jseg::LabelStatistics>& stats);
+  void labelsSaved(bool ok, const QString& path);
+  void modelSaved(bool ok, const QString& path);
+  // A stage failed: a title for the dialog and the engine's message.
+  void failed(const QString& title, const QString& message);
+  void status(const QString& message);
+
+private:
+  using Work = std::function<void(JobContext&)>;
+  // A stage job: one at a time, `done` on success, `ended(ok, cancelled)` always.
+  void runStage(const std::string& name, Work work, std::function<void()> done,
+                std::function<void(bool ok, bool cancelled, const QString& error)> ended);
+  void finishVolume(std::shared_ptr<Volume> v, const QString& path, const ReadOptions& options);
+
+  QPointer<JobBridge> jobs_;
+  std::unique_ptr<SegmentationSession> session_;
+  uint64_t stageJob_ = 0;
+  uint64_t stageGeneration_ = 0;
+  QString stageName_;
+  std::function<std::optional<std::array<double, 3>>(const QString&)> resolveSpacing_;
+};
+
+} // namespace jseg::ui
