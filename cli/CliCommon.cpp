@@ -15,16 +15,6 @@ namespace {
 bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-double parseNumber(const std::string& text, const std::string& what) {
-  try {
-    std::size_t used = 0;
-    double v = std::stod(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    return v;
-  } catch (const std::exception&) {
-    throw InputError("cannot read '" + text + "' as a number for " + what);
-  }
-}
 } // namespace
 
 void VolumeOptions::add(CLI::App* cmd) {
@@ -37,28 +27,6 @@ ReadOptions VolumeOptions::toReadOptions() const {
   r.series = series;
   if (!spacing.empty()) r.spacing = parseSpacing(spacing);
   return r;
-}
-
-std::array<float, 2> parseThreshold(const std::string& text) {
-  auto colon = text.find(':');
-  if (colon == std::string::npos) throw InputError("threshold '" + text + "' must be lo:hi, e.g. 1:255");
-  std::string a = text.substr(0, colon), b = text.substr(colon + 1);
-  float lo = a.empty() ? float(-kUnboundedThreshold) : float(parseNumber(a, "the threshold's low end"));
-  float hi = b.empty() ? float(kUnboundedThreshold) : float(parseNumber(b, "the threshold's high end"));
-  if (lo > hi) throw InputError("threshold " + text + ": low end " + a + " is above high end " + b);
-  return {lo, hi};
-}
-
-std::array<double, 3> parseSpacing(const std::string& text) {
-  std::vector<double> v;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) v.push_back(parseNumber(item, "--spacing"));
-  if (v.size() == 1) v = {v[0], v[0], v[0]};
-  if (v.size() != 3) throw InputError("--spacing needs one number or three (x,y,z), got '" + text + "'");
-  for (double s : v)
-    if (!(s > 0) || s > 1e6) throw InputError("--spacing values must be positive millimetres, got '" + text + "'");
-  return {v[0], v[1], v[2]};
 }
 
 std::vector<int64_t> parseIndexList(const std::string& text) {

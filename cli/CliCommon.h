@@ -9,6 +9,7 @@
 
 #include "core/base/Volume.h"
 #include "core/io/ReadOptions.h"
+#include "core/params/OptionText.h"
 #include "core/params/ParameterSchema.h"
 
 namespace jseg::cli {
@@ -21,10 +22,7 @@ struct VolumeOptions {
   ReadOptions toReadOptions() const;
 };
 
-// "lo:hi" -> {lo, hi}; either side may be empty (= unbounded). InputError when lo > hi or unreadable.
-std::array<float, 2> parseThreshold(const std::string& text);
-// "x,y,z" or a single number -> spacing in mm.
-std::array<double, 3> parseSpacing(const std::string& text);
+// parseThreshold and parseSpacing: core/params/OptionText.h (the GUI's command line takes the same text).
 // "2,5,9" -> {2,5,9}
 std::vector<int64_t> parseIndexList(const std::string& text);
 

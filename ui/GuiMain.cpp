@@ -1,41 +1,47 @@
 #include "ui/GuiMain.h"
 
 #include "core/base/Errors.h"
+#include "core/params/OptionText.h"
 #include "core/params/ParameterSchema.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 #include "ui/JobBridge.h"
 #include "ui/KPickerPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
+#include "ui/SessionController.h"
 #include "ui/SliceView.h"
 
 namespace jseg::ui {
 
 namespace {
 
-// What the command line asked for after the window is up (README screenshots are made this way).
+// What the command line asked for after the window is up (README screenshots and the GUI-vs-CLI test are made
+// this way). Every schema parameter is an option spelled as juleseg-cli spells it (--patch-size 15, --k 3,
+// --threshold lo:hi), generated from the schema.
 struct GuiOptions {
   QString file;
   bool demo = false;
   QString screenshot;
   QString view;  // "", "axial", "coronal", "sagittal": screenshot of that view only
   bool quitAfterLoad = false;
-  bool segment = false;  // train, extract features and apply K, then screenshot/quit
+  bool segment = false;  // train, extract features and apply K, then screenshot/save/quit
   QString stopAfter;     // with --segment: "training" or "features" ends the scripted run early
   QString modelFile;
-  QString preset;
-  double lo = 0, hi = 0;
-  bool haveThreshold = false;
-  int k = 0;
+  QString saveLabels;    // with --segment: save the labels there when they are painted, then quit
+  QString saveModel;     // with --segment: save the trained model there too
+  ReadOptions read;
+  std::optional<std::array<float, 2>> threshold;
   bool grid = false;
   QSize size;
-  QStringList sets;  // name=value overrides of schema parameters
+  Parameters params;     // the preset, then every schema option given
+  bool paramsGiven = false;
 };
 
 bool parse(QApplication& app, GuiOptions& o) {
@@ -50,64 +56,66 @@ bool parse(QApplication& app, GuiOptions& o) {
   QCommandLineOption quit("quit-after-load", "Quit after loading (and after the screenshot, if any)");
   QCommandLineOption seg("segment", "After loading, train, extract features and apply K (screenshot after that)");
   QCommandLineOption model("model", "Use this trained model instead of training (with --segment)", "model.pt");
-  QCommandLineOption preset("preset", "Parameter preset (paper, fast)", "NAME");
-  QCommandLineOption thr("threshold", "Threshold window LO,HI", "LO,HI");
-  QCommandLineOption k("k", "Number of regions K (2..10)", "K");
+  QCommandLineOption saveLabels("save-labels", "With --segment: save the labels (NIfTI or TIFF) when painted, then quit",
+                                "LABELS");
+  QCommandLineOption saveModel("save-model", "With --segment: also save the trained model", "model.pt");
+  QCommandLineOption preset("preset", "Parameter preset (paper, fast, texture); options below override it", "NAME");
+  QCommandLineOption thr("threshold", "Centre-voxel window lo:hi, as juleseg-cli takes it", "lo:hi");
+  QCommandLineOption series("series", "DICOM: SeriesInstanceUID or number of the series to read", "UID");
+  QCommandLineOption spacing("spacing", "Voxel spacing in mm, \"x,y,z\" or one number; overrides the file's", "MM");
   QCommandLineOption grid("show-grid", "Show the sampling grid on the slices");
   QCommandLineOption size("size", "Window size WxH", "WxH");
   QCommandLineOption stop("stop-after",
                           "With --segment: take the screenshot/quit after this stage (training, features) instead of "
                           "after the labels",
                           "STAGE");
-  QCommandLineOption set("set", "Set a parameter of the schema, e.g. --set patches=500 (repeatable)", "NAME=VALUE");
-  p.addOptions({demo, shot, view, quit, seg, model, preset, thr, k, grid, size, set, stop});
+  p.addOptions({demo, shot, view, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid, size, stop});
+  // The schema's parameters, as juleseg-cli names them (--patch-size, --k, ...); the window is --threshold.
+  std::vector<const ParamSpec*> specs;
+  for (const auto& s : parameterSchema()) {
+    if (s.name == "threshold_lo" || s.name == "threshold_hi") continue;
+    QString help = QString::fromStdString(s.help);
+    p.addOption(QCommandLineOption(QString::fromStdString(s.cliFlag().substr(2)), help, "VALUE"));
+    specs.push_back(&s);
+  }
   p.process(app);
-  if (!p.positionalArguments().isEmpty()) o.file = p.positionalArguments().first();
-  o.demo = p.isSet(demo);
-  o.screenshot = p.value(shot);
-  o.view = p.value(view).toLower();
-  o.quitAfterLoad = p.isSet(quit);
-  o.segment = p.isSet(seg);
-  o.stopAfter = p.value(stop);
-  if (!o.stopAfter.isEmpty() && o.stopAfter != "training" && o.stopAfter != "features") {
-    std::cerr << "juleseg: --stop-after expects training or features\n";
-    return false;
-  }
-  o.modelFile = p.value(model);
-  o.preset = p.value(preset);
-  o.grid = p.isSet(grid);
-  o.sets = p.values(set);
-  if (p.isSet(thr)) {
-    auto parts = p.value(thr).split(',');
-    bool a = false, b = false;
-    if (parts.size() == 2) {
-      o.lo = parts[0].toDouble(&a);
-      o.hi = parts[1].toDouble(&b);
+  try {
+    if (!p.positionalArguments().isEmpty()) o.file = p.positionalArguments().first();
+    o.demo = p.isSet(demo);
+    o.screenshot = p.value(shot);
+    o.view = p.value(view).toLower();
+    o.quitAfterLoad = p.isSet(quit);
+    o.segment = p.isSet(seg);
+    o.stopAfter = p.value(stop);
+    o.modelFile = p.value(model);
+    o.saveLabels = p.value(saveLabels);
+    o.saveModel = p.value(saveModel);
+    o.grid = p.isSet(grid);
+    if (!o.stopAfter.isEmpty() && o.stopAfter != "training" && o.stopAfter != "features")
+      throw InputError("--stop-after expects training or features");
+    if ((!o.saveLabels.isEmpty() || !o.saveModel.isEmpty()) && !o.segment)
+      throw InputError("--save-labels and --save-model need --segment");
+    if (p.isSet(preset)) o.params.applyPreset(p.value(preset).toStdString());
+    o.paramsGiven = p.isSet(preset);
+    for (const ParamSpec* s : specs) {
+      const QString name = QString::fromStdString(s->cliFlag().substr(2));
+      if (!p.isSet(name)) continue;
+      o.params.setFromString(s->name, p.value(name).toStdString());
+      o.paramsGiven = true;
     }
-    if (!a || !b || o.lo > o.hi) {
-      std::cerr << "juleseg: --threshold expects LO,HI with LO <= HI\n";
-      return false;
+    if (p.isSet(thr)) o.threshold = parseThreshold(p.value(thr).toStdString());
+    o.read.series = p.value(series).toStdString();
+    if (p.isSet(spacing)) o.read.spacing = parseSpacing(p.value(spacing).toStdString());
+    if (p.isSet(size)) {
+      auto parts = p.value(size).toLower().split('x');
+      if (parts.size() == 2) o.size = QSize(parts[0].toInt(), parts[1].toInt());
+      if (!o.size.isValid() || o.size.width() < 200 || o.size.height() < 200)
+        throw InputError("--size expects WxH (at least 200x200)");
     }
-    o.haveThreshold = true;
-  }
-  if (p.isSet(k)) {
-    bool ok = false;
-    o.k = p.value(k).toInt(&ok);
-    if (!ok || o.k < 2 || o.k > 10) {
-      std::cerr << "juleseg: --k expects 2..10\n";
-      return false;
-    }
-  }
-  if (p.isSet(size)) {
-    auto parts = p.value(size).toLower().split('x');
-    if (parts.size() == 2) o.size = QSize(parts[0].toInt(), parts[1].toInt());
-    if (!o.size.isValid() || o.size.width() < 200 || o.size.height() < 200) {
-      std::cerr << "juleseg: --size expects WxH (at least 200x200)\n";
-      return false;
-    }
-  }
-  if (!o.view.isEmpty() && o.view != "axial" && o.view != "coronal" && o.view != "sagittal") {
-    std::cerr << "juleseg: --view expects axial, coronal or sagittal\n";
+    if (!o.view.isEmpty() && o.view != "axial" && o.view != "coronal" && o.view != "sagittal")
+      throw InputError("--view expects axial, coronal or sagittal");
+  } catch (const std::exception& ex) {
+    std::cerr << "juleseg: error: " << ex.what() << "\n";
     return false;
   }
   return true;
@@ -124,33 +132,12 @@ int guiMain(int argc, char** argv) {
   GuiOptions o;
   if (!parse(app, o)) return 2;
 
-  const bool scripted = !o.screenshot.isEmpty() || o.quitAfterLoad;
+  const bool scripted = !o.screenshot.isEmpty() || o.quitAfterLoad || !o.saveLabels.isEmpty();
   MainWindow w;
   w.setQuietErrors(scripted);
   if (!scripted) w.restoreLayout();
   if (o.size.isValid()) w.resize(o.size);
-  if (!o.preset.isEmpty()) {
-    try {
-      w.parameterPanel()->applyPreset(o.preset.toStdString());
-    } catch (const std::exception& ex) {
-      std::cerr << "juleseg: " << ex.what() << "\n";
-      return 2;
-    }
-  }
-  try {
-    for (const QString& kv : o.sets) {
-      int eq = kv.indexOf('=');
-      if (eq <= 0) throw InputError("--set expects NAME=VALUE, got '" + kv.toStdString() + "'");
-      Parameters parsed;
-      const std::string name = kv.left(eq).toStdString();
-      parsed.setFromString(name, kv.mid(eq + 1).toStdString());
-      w.parameterPanel()->setValue(name, parsed.get(name));
-    }
-    if (o.k > 0) w.parameterPanel()->setValue("k", o.k);
-  } catch (const std::exception& ex) {
-    std::cerr << "juleseg: " << ex.what() << "\n";
-    return 2;
-  }
+  if (o.paramsGiven) w.parameterPanel()->setParameters(o.params);
   w.show();
 
   int exitCode = 0;
@@ -192,7 +179,7 @@ int guiMain(int argc, char** argv) {
   }
   QObject::connect(&w, &MainWindow::loadFailed, &w, [&](const QString&) { finish(false); });
   QObject::connect(&w, &MainWindow::volumeLoaded, &w, [&] {
-    if (o.haveThreshold) w.parameterPanel()->setThreshold(o.lo, o.hi);
+    if (o.threshold) w.parameterPanel()->setThreshold((*o.threshold)[0], (*o.threshold)[1]);
     if (o.grid) w.parameterPanel()->setShowGrid(true);
     if (o.segment) {
       if (!o.modelFile.isEmpty()) {
@@ -218,17 +205,37 @@ int guiMain(int argc, char** argv) {
       // The K preview of the visible slices is a job of its own: give it a moment to land.
       QTimer::singleShot(2500, &w, [&] { finish(true); });
     } else if (ok) {
-      w.applyK(o.k > 0 ? o.k : w.kPicker()->k());
+      w.applyK(w.kPicker()->k());
     } else {
       finish(false);
     }
   });
+  // Scripted saves after the labels, one after the other, then quit: the model (if asked), then the labels.
+  auto saveLabelsOrFinish = [&] {
+    if (o.saveLabels.isEmpty()) return finish(true);
+    w.saveLabelsTo(o.saveLabels);
+  };
   QObject::connect(&w, &MainWindow::labelsApplied, &w, [&](bool ok) {
-    if (o.segment) finish(ok);
+    if (!o.segment) return;
+    if (!ok || (o.saveLabels.isEmpty() && o.saveModel.isEmpty())) return finish(ok);
+    o.quitAfterLoad = true;  // "saves when the run finishes, then exits"
+    if (!o.saveModel.isEmpty()) w.controller()->saveModel(o.saveModel);
+    else saveLabelsOrFinish();
+  });
+  QObject::connect(w.controller(), &SessionController::modelSaved, &w, [&](bool ok, const QString& path) {
+    if (o.saveModel.isEmpty()) return;
+    if (!ok) return finish(false);
+    std::cout << "model: " << path.toStdString() << "\n";
+    saveLabelsOrFinish();
+  });
+  QObject::connect(&w, &MainWindow::labelsSaved, &w, [&](bool ok) {
+    if (o.saveLabels.isEmpty()) return;
+    if (ok) std::cout << "labels: " << o.saveLabels.toStdString() << "\n";
+    finish(ok);
   });
 
   if (o.demo) w.openDemo();
-  else if (!o.file.isEmpty()) w.openPath(o.file);
+  else if (!o.file.isEmpty()) w.openPath(o.file, o.read);
   else if (scripted) finish(true);
   return app.exec() == 0 ? exitCode : 1;
 }

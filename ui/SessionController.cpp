@@ -75,20 +75,19 @@ void SessionController::runStage(const std::string& name, Work work, std::functi
   stageName_ = QString::fromStdString(name);
   // A stage cancelled in favour of a newer one ends after the newer one started: only the newest clears busy.
   const uint64_t generation = ++stageGeneration_;
-  auto finish = [this, ended, generation](bool ok, bool cancelled, const QString& error) {
+  // Busy is cleared before the outcome is announced (the result first, then the end), so whatever reacts can
+  // start the next stage.
+  auto finish = [this, ended, done, generation](bool ok, bool cancelled, const QString& error) {
     if (generation == stageGeneration_) {
       stageJob_ = 0;
       stageName_.clear();
       Q_EMIT busyChanged(false);
     }
+    if (ok && done) done();
     if (ended) ended(ok, cancelled, error);
   };
   stageJob_ = jobs_->submit(jo, std::move(work),
-                            {[finish, done] {
-                               if (done) done();
-                               finish(true, false, {});
-                             },
-                             [finish](const QString& msg) { finish(false, false, msg); },
+                            {[finish] { finish(true, false, {}); }, [finish](const QString& msg) { finish(false, false, msg); },
                              [finish] { finish(false, true, {}); }});
   Q_EMIT busyChanged(true);
 }
