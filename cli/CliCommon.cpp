@@ -59,18 +59,7 @@ void saveLabels(const LabelVolume& labels, const std::string& path) {
   else throw InputError("cannot tell the format of '" + path + "': use .nii, .nii.gz, .tif or .tiff");
 }
 
-LabelVolume loadLabels(const std::string& path) {
-  if (NiftiIO::looksLikeNifti(path)) return NiftiIO::readLabels(path);
-  Volume v = readVolume(path);
-  LabelVolume l = makeLabelVolume(v.geom);
-  for (std::size_t i = 0; i < v.voxels.size(); ++i) {
-    float x = v.voxels[i];
-    if (x < 0 || x > 65535 || x != std::floor(x))
-      throw InputError(path + ": not a label volume (voxel value " + std::to_string(x) + " is not a label 0..65535)");
-    l.labels[i] = static_cast<uint16_t>(x);
-  }
-  return l;
-}
+LabelVolume loadLabels(const std::string& path) { return readLabelVolume(path); }
 
 void addSchemaOptions(CLI::App* cmd, Parameters& params, const std::vector<std::string>& names) {
   for (const auto& name : names) {

@@ -407,7 +407,9 @@ void MainWindow::applyK(int k) {
   if (p) controller_->applyK(k, *p);
 }
 
-void MainWindow::loadModelFile(const QString& path) { controller_->loadModel(path); }
+void MainWindow::loadModelFile(const QString& path) {
+  if (auto p = validParameters()) controller_->loadModel(path, *p);
+}
 
 void MainWindow::saveLabelsTo(const QString& path) { controller_->saveLabels(path, model_->labelTable()); }
 

@@ -213,8 +213,9 @@ void SessionController::train(const Parameters& params) {
       });
 }
 
-void SessionController::loadModel(const QString& path) {
+void SessionController::loadModel(const QString& path, const Parameters& params) {
   try {
+    session_->setParameters(params);
     session_->loadModel(path.toStdString());
   } catch (const std::exception& ex) {
     Q_EMIT failed("Could not load the model", ex.what());

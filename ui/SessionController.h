@@ -44,7 +44,9 @@ public:
   // The threshold mask of the open volume (previews coalesce: a newer window supersedes an older one).
   void previewMask(double lo, double hi);
   void train(const Parameters& params);
-  void loadModel(const QString& path);
+  // The model's training parameters replace those of `params`; its segmentation-time ones stay (the session's
+  // loadModel).
+  void loadModel(const QString& path, const Parameters& params);
   void saveModel(const QString& path);
   // Features on the stride grid, then the K sweep (K = 2..10) for the picker.
   void extractFeatures(const Parameters& params);

@@ -97,4 +97,17 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Tas
   return v;
 }
 
+LabelVolume readLabelVolume(const std::string& path, const TaskContext* ctx) {
+  if (NiftiIO::looksLikeNifti(path)) return NiftiIO::readLabels(path, ctx);
+  Volume v = readVolume(path, {}, ctx);
+  LabelVolume l = makeLabelVolume(v.geom);
+  for (std::size_t i = 0; i < v.voxels.size(); ++i) {
+    const float x = v.voxels[i];
+    if (!(x >= 0 && x <= 65535 && x == std::floor(x)))
+      throw InputError(path + ": not a label volume (voxel value " + std::to_string(x) + " is not a label 0..65535)");
+    l.labels[i] = static_cast<uint16_t>(x);
+  }
+  return l;
+}
+
 } // namespace jseg

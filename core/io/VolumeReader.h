@@ -17,5 +17,8 @@ VolumeFormat detectVolumeFormat(const std::string& path);
 // Also refuses (InputError naming how many and where) volumes with NaN or infinite voxels, which the
 // format readers themselves pass through as stored.
 Volume readVolume(const std::string& path, const ReadOptions& options = {}, const TaskContext* ctx = nullptr);
+// A label volume (ground truth, a saved segmentation, a mask): NIfTI labels, or any format readVolume reads whose
+// voxels are integers 0..65535. The one rule for every front end; InputError names the first bad value.
+LabelVolume readLabelVolume(const std::string& path, const TaskContext* ctx = nullptr);
 
 } // namespace jseg

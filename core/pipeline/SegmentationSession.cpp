@@ -50,20 +50,6 @@ const std::set<std::string>& segmentationTimeParameters() {
   return names;
 }
 
-// Any volume of non-negative integers on the volume's grid can be a truth; NIfTI labels are read as such.
-LabelVolume readTruth(const std::string& path, const TaskContext* ctx) {
-  if (NiftiIO::looksLikeNifti(path)) return NiftiIO::readLabels(path, ctx);
-  Volume v = readVolume(path, {}, ctx);
-  LabelVolume out = makeLabelVolume(v.geom);
-  for (std::size_t i = 0; i < v.voxels.size(); ++i) {
-    const float x = v.voxels[i];
-    if (!(x >= 0 && x <= 65535 && x == std::floor(x)))
-      throw InputError(path + " holds non-integer or negative values; it is not a label volume");
-    out.labels[i] = uint16_t(x);
-  }
-  return out;
-}
-
 } // namespace
 
 struct SegmentationSession::State {
@@ -178,7 +164,7 @@ void SegmentationSession::setVolume(std::shared_ptr<const Volume> volume, Sessio
 
 void SegmentationSession::loadTruth(const std::string& path, const TaskContext* ctx) {
   requireVolume();
-  auto t = std::make_shared<LabelVolume>(readTruth(path, ctx));
+  auto t = std::make_shared<LabelVolume>(readLabelVolume(path, ctx));
   if (!t->geom.sameGrid(volume()->geom)) {
     const auto& a = t->geom.dims;
     const auto& b = volume()->geom.dims;
