@@ -14,17 +14,19 @@ namespace jseg::cli {
 
 namespace {
 struct BaselineArgs {
-  std::string path, threshold = ":", method = "both", truth, outPrefix;
+  std::string path, threshold = ":", method = "both", truth, outPrefix, mask;
   VolumeOptions volume;
   int k = 3;
   long long seed = 1;
   int restarts = 4;
 };
 
-void report(const std::string& name, const LabelVolume& labels, const LabelVolume* truth, const std::string& out,
-            const std::string& suffix) {
+void report(const std::string& name, const LabelVolume& labels, const LabelVolume* truth, const Mask* roi,
+            const std::string& out, const std::string& suffix) {
   std::cout << std::left << std::setw(18) << name;
-  if (truth) std::cout << "NMI " << std::fixed << std::setprecision(4) << scoreSegmentation(labels, *truth).nmi;
+  EvaluationRegion region;
+  region.mask = roi;
+  if (truth) std::cout << "NMI " << std::fixed << std::setprecision(4) << scoreSegmentation(labels, *truth, region).nmi;
   std::cout << "\n";
   if (!out.empty()) {
     saveLabels(labels, out + suffix);
@@ -41,15 +43,21 @@ void runBaseline(const BaselineArgs& a) {
   std::unique_ptr<LabelVolume> truth;
   if (!a.truth.empty()) {
     truth = std::make_unique<LabelVolume>(loadLabels(a.truth));
-    if (truth->geom.dims != v.geom.dims) throw InputError("ground truth " + a.truth + " does not match the volume's dims");
+    requireSameGrid(truth->geom, v.geom, "ground truth " + a.truth);
+  }
+  std::unique_ptr<Mask> roi;
+  if (!a.mask.empty()) {
+    const LabelVolume m = loadLabels(a.mask);
+    requireSameGrid(m.geom, v.geom, "mask " + a.mask);
+    roi = std::make_unique<Mask>(maskFromLabels(m, "mask " + a.mask));
   }
   if (a.method != "otsu") {
-    auto r = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts);
-    report("intensity k-means", r.labels, truth.get(), a.outPrefix, "_kmeans.nii.gz");
+    auto r = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get());
+    report("intensity k-means", r.labels, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
   }
   if (a.method != "kmeans") {
-    auto r = multiOtsu(v, lo, hi, a.k);
-    report("multi-Otsu", r.labels, truth.get(), a.outPrefix, "_otsu.nii.gz");
+    auto r = multiOtsu(v, lo, hi, a.k, nullptr, roi.get());
+    report("multi-Otsu", r.labels, truth.get(), roi.get(), a.outPrefix, "_otsu.nii.gz");
   }
 }
 } // namespace
@@ -65,6 +73,8 @@ void registerBaselineCommand(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "seed of k-means++");
   cmd->add_option("--restarts", args->restarts, "k-means++ restarts");
   cmd->add_option("--truth", args->truth, "ground-truth label volume: print NMI over voxels with truth > 0");
+  cmd->add_option("--mask", args->mask,
+                  "region of interest (non-zero = inside, on the volume's grid): baselines and NMI inside it only");
   cmd->add_option("-o,--output", args->outPrefix, "write label volumes PREFIX_kmeans.nii.gz / PREFIX_otsu.nii.gz");
   cmd->callback([args] { runBaseline(*args); });
 }

@@ -18,13 +18,13 @@ struct EvalArgs {
 void runEval(const EvalArgs& a) {
   LabelVolume pred = loadLabels(a.labels);
   LabelVolume truth = loadLabels(a.truth);
+  requireSameGrid(truth.geom, pred.geom, "ground truth " + a.truth);
   EvaluationRegion region;
   Mask mask;
   if (!a.mask.empty()) {
     LabelVolume m = loadLabels(a.mask);
-    mask.geom = m.geom;
-    mask.inside.resize(m.labels.size());
-    for (std::size_t i = 0; i < m.labels.size(); ++i) mask.inside[i] = m.labels[i] ? 1 : 0;
+    requireSameGrid(m.geom, pred.geom, "mask " + a.mask);
+    mask = maskFromLabels(m, "mask " + a.mask);
     region.mask = &mask;
   }
   if (!a.slices.empty()) region.slices = parseIndexList(a.slices);

@@ -27,7 +27,7 @@ namespace {
 
 struct RunArgs {
   std::vector<std::string> volumes;
-  std::string threshold, model, truth, out, kSweep, project;
+  std::string threshold, model, truth, out, kSweep, project, mask;
   bool demo = false, quiet = false, noOverlays = false, noUntrained = false;
   VolumeOptions volumeOptions;
   Parameters params;
@@ -56,6 +56,7 @@ void loadProject(RunArgs& a) {
     if (!p.demo && !p.inputUnchanged())
       std::cerr << "warning: " << p.inputPath << " changed since the project was saved (SHA-256 differs)\n";
     if (!p.read.series.empty() && a.volumeOptions.series.empty()) a.volumeOptions.series = p.read.series;
+    if (!p.maskPath.empty() && a.mask.empty()) a.mask = p.maskPath;
     if (p.read.spacing && a.volumeOptions.spacing.empty()) {
       const auto& s = *p.read.spacing;
       std::ostringstream o;
@@ -107,12 +108,11 @@ void runOne(const RunArgs& a, const RunTarget& target) {
     TaskContext c = stageContext(&ctx, 0.0, 0.03, "load");
     session.openVolume(target.volume, a.volumeOptions.toReadOptions(), &c);
   }
+  if (!a.mask.empty()) session.loadMask(a.mask);
   if (!a.truth.empty()) session.loadTruth(a.truth);
   const auto w = session.window();
-  std::ostringstream mask;
-  mask << std::fixed << std::setprecision(2) << "mask: " << session.windowVoxels() << " voxels in [" << w[0] << ", "
-       << w[1] << "]";
-  println(mask.str());
+  println("segmenting " + std::to_string(session.windowVoxels()) + " voxels: " + describeWindow(w[0], w[1]) +
+          (a.mask.empty() ? "" : " inside the mask"));
   // Only now that the input is known to be good, so a failed input leaves no empty result folder.
   std::error_code ec;
   fs::create_directories(target.out, ec);
@@ -170,13 +170,8 @@ std::string batchFolder(const std::string& out, const std::string& input, std::v
 int runRun(RunArgs& a) {
   if (!a.project.empty()) loadProject(a);
   if (a.demo == !a.volumes.empty()) throw InputError("give either VOLUME(s) or --demo");
-  if (!a.threshold.empty()) {
-    auto [lo, hi] = parseThreshold(a.threshold);
-    a.params.set("threshold_lo", double(lo));
-    a.params.set("threshold_hi", double(hi));
-  } else if (!a.demo) {
-    throw InputError("--threshold lo:hi is required: it separates the specimen from the background");
-  }
+  // Without --threshold (and without --mask) the whole volume is the specimen.
+  if (!a.threshold.empty()) applyThresholdText(a.params, a.threshold);
   a.params.validate();
   kSweepRange(a);  // a bad range is refused before any work
   if (a.demo || a.volumes.size() == 1) {
@@ -219,7 +214,11 @@ void registerRunCommand(CLI::App& app) {
                   "one output folder each");
   cmd->add_flag("--demo", a->demo, "use the built-in demo phantom (with its ground truth) instead of a file");
   a->volumeOptions.add(cmd);
-  cmd->add_option("--threshold", a->threshold, "centre-voxel window lo:hi that separates specimen from background");
+  cmd->add_option("--threshold", a->threshold,
+                  "centre-voxel window lo:hi that separates specimen from background (default: the whole range)");
+  cmd->add_option("--mask", a->mask,
+                  "region of interest (non-zero = inside, on the volume's grid): training, grid, baselines and NMI "
+                  "inside it only; labels 0 outside");
   cmd->add_option("-o,--output", a->out, "output folder")->required();
   cmd->add_option("--model", a->model, "use this trained model (.pt) instead of training");
   cmd->add_option("--project", a->project,

@@ -99,7 +99,7 @@ struct TrainReporter {
 };
 
 struct TrainArgs {
-  std::string volume, threshold, output, preset;
+  std::string volume, threshold, output, preset, mask;
   VolumeOptions volumeOptions;
   bool quiet = false;
   Parameters params;
@@ -110,8 +110,6 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 }
 
 void runTrain(TrainArgs& a) {
-  if (a.threshold.empty())
-    throw InputError("--threshold lo:hi is required: it selects the patches whose centre lies in the specimen");
   if (a.output.empty() || !endsWith(a.output, ".pt"))
     throw InputError("-o must name the model file to write, ending in .pt (model.json is written beside it)");
   {
@@ -121,9 +119,8 @@ void runTrain(TrainArgs& a) {
     if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
       throw InputError(a.output + ": the folder " + parent.string() + " does not exist");
   }
-  auto th = parseThreshold(a.threshold);
-  a.params.set("threshold_lo", std::max<double>(th[0], -kUnboundedThreshold));
-  a.params.set("threshold_hi", std::min<double>(th[1], kUnboundedThreshold));
+  // Without --threshold (and without --mask) every voxel may centre a training patch.
+  if (!a.threshold.empty()) applyThresholdText(a.params, a.threshold);
   a.params.validate();
   (void)JuleOptions::fromParameters(a.params);  // a bad combination fails before the volume loads
 
@@ -132,6 +129,7 @@ void runTrain(TrainArgs& a) {
   SegmentationSession session(a.params);
   session.setVolume(std::make_shared<Volume>(loadVolume(a.volume, a.volumeOptions, a.quiet)),
                     SessionInput{a.volume, false, a.volumeOptions.toReadOptions()});
+  if (!a.mask.empty()) session.loadMask(a.mask);
   session.windowVoxels();
   auto token = std::make_shared<CancelToken>();
   InterruptScope interrupt(token);
@@ -234,7 +232,9 @@ void registerTrainCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Learn patch features with JULE (seed paper §2) and save the model");
   cmd->add_option("volume", a->volume, "input volume (NIfTI, TIFF, DICOM folder)")->required();
   a->volumeOptions.add(cmd);
-  cmd->add_option("--threshold", a->threshold, "centre-voxel intensity range lo:hi of training patches")->required();
+  cmd->add_option("--threshold", a->threshold,
+                  "centre-voxel intensity range lo:hi of training patches (default: the whole range)");
+  cmd->add_option("--mask", a->mask, "region of interest (non-zero = inside): patch centres inside it only");
   cmd->add_option("-o,--output", a->output, "model file to write (.pt; model.json is written beside it)")->required();
   // Defined before the schema options: CLI11 applies options in definition order, so explicit
   // parameters override the preset.

@@ -44,6 +44,13 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* demo = file->addAction("Open &demo volume", w_, &MainWindow::openDemo);
   demo->setShortcut(QKeySequence("Ctrl+D"));
   demo->setToolTip("A generated micro-CT-like phantom with three tissues and its ground truth");
+  auto* openMask = file->addAction("Open &mask…", this, [this] {
+    QString f = QFileDialog::getOpenFileName(w_, "Open region-of-interest mask", QSettings().value("lastDir").toString(),
+                                             "Label or mask volumes (*.nii *.nii.gz *.tif *.tiff);;All files (*)");
+    if (!f.isEmpty()) w_->controller()->loadMask(f);
+  });
+  openMask->setToolTip("A volume on the same grid whose non-zero voxels are the region to segment (e.g. a tumour)");
+  needVolume_ << openMask;
   recentMenu_ = file->addMenu("Recent files");
   updateRecentMenu();
   file->addSeparator();

@@ -39,19 +39,6 @@ static void initJulesegResources() { Q_INIT_RESOURCE(juleseg); }
 namespace jseg::ui {
 
 namespace {
-// A first threshold guess: when one end bin of the histogram holds a large share of the voxels it is
-// background (air around a specimen, zero outside a skull-stripped brain) and is left out.
-std::array<double, 2> initialThreshold(const VolumeStats& s) {
-  uint64_t total = 0;
-  for (auto b : s.bins) total += b;
-  double lo = s.min, hi = s.max;
-  if (total > 0 && s.bins.size() > 2 && s.bins.front() > total / 5) {
-    double binWidth = (double(s.max) - s.min) / double(s.bins.size());
-    lo = s.min + binWidth;
-  }
-  return {lo, hi};
-}
-
 QString fileNameOf(const QString& path) { return QFileInfo(path).fileName(); }
 } // namespace
 
@@ -217,6 +204,16 @@ void MainWindow::connectController() {
                              4000);
     Q_EMIT maskUpdated();
   });
+  connect(c, &SessionController::roiLoaded, this, [this](bool ok, const QString& path) {
+    if (!ok) return;
+    // The region changes what every later stage sees: the features and labels of before are gone.
+    kpicker_->clear();
+    model_->clearLabels();
+    params_->setShowMask(true);
+    requestMaskPreview();
+    statusBar()->showMessage("Region of interest: " + path + " (the mask tint shows window ∩ region)", 8000);
+    updateActions();
+  });
   connect(c, &SessionController::truthLoaded, this, [this](bool ok) {
     if (ok) updateNmi();
   });
@@ -346,23 +343,10 @@ void MainWindow::onVolumeOpened(std::shared_ptr<const Volume> v, const VolumeSta
     const Parameters p = controller_->parameters();  // the phantom's own window
     params_->setThreshold(p.getDouble("threshold_lo"), p.getDouble("threshold_hi"));
   } else {
-    const auto thr = initialThreshold(stats);
-    params_->setThreshold(thr[0], thr[1]);
+    params_->setThreshold(stats.min, stats.max);  // no background assumed: the whole volume is the specimen
   }
-  const auto& g = v->geom;
   setWindowTitle(QString("%1 — juleseg").arg(name));
-  statusBar()->showMessage(QString("%1: %2 × %3 × %4 voxels, %5 × %6 × %7 mm%8, %9, range %10 … %11")
-                               .arg(name)
-                               .arg(g.dims[0])
-                               .arg(g.dims[1])
-                               .arg(g.dims[2])
-                               .arg(g.spacing[0], 0, 'g', 4)
-                               .arg(g.spacing[1], 0, 'g', 4)
-                               .arg(g.spacing[2], 0, 'g', 4)
-                               .arg(g.spacingKnown ? "" : " (assumed)")
-                               .arg(pixelTypeName(v->originalType))
-                               .arg(stats.min)
-                               .arg(stats.max));
+  statusBar()->showMessage(describeVolume(name, *v, stats));
   if (!v->warnings.empty()) {
     QString w;
     for (const auto& s : v->warnings) w += QString::fromStdString(s) + "\n";

@@ -169,17 +169,35 @@ void SessionController::openDemo() {
 void SessionController::previewMask(double lo, double hi) {
   auto vol = session_->volume();
   if (!vol) return;
+  auto roi = session_->roi();
   auto mask = std::make_shared<Mask>();
   JobOptions jo;
   jo.name = "Mask preview";
   jo.coalesceKey = "mask-preview";
   jo.priority = 20;
-  jobs_->submit(jo, [vol, lo, hi, mask](JobContext&) { *mask = thresholdMask(*vol, float(lo), float(hi)); },
+  jobs_->submit(jo,
+                [vol, roi, lo, hi, mask](JobContext&) {
+                  *mask = thresholdMask(*vol, float(lo), float(hi));
+                  if (roi)
+                    for (std::size_t i = 0; i < mask->inside.size(); ++i) mask->inside[i] &= roi->inside[i];
+                },
                 {[this, vol, mask] {
                    if (session_->volume() == vol) Q_EMIT maskReady(mask);  // else a newer volume replaced it
                  },
                  {},
                  {}});
+}
+
+void SessionController::loadMask(const QString& path) {
+  if (busy() || !hasVolume()) return;
+  const std::string p = path.toStdString();
+  runStage(
+      "Load mask " + fileNameOf(path).toStdString(), [this, p](JobContext& ctx) { session_->loadMask(p, &ctx.task()); },
+      {},
+      [this, path](bool ok, bool cancelled, const QString& error) {
+        if (!ok && !cancelled) Q_EMIT failed("Could not use " + fileNameOf(path) + " as a mask", error);
+        Q_EMIT roiLoaded(ok, path);
+      });
 }
 
 void SessionController::loadTruth(const QString& path) {

@@ -41,7 +41,10 @@ public:
   void openPath(const QString& path, const ReadOptions& options = {});
   void openDemo();
   void loadTruth(const QString& path);
-  // The threshold mask of the open volume (previews coalesce: a newer window supersedes an older one).
+  // A region of interest on the volume's grid (non-zero = inside): every later stage stays inside it.
+  void loadMask(const QString& path);
+  // The threshold mask of the open volume, inside the region of interest when there is one (previews coalesce: a
+  // newer window supersedes an older one).
   void previewMask(double lo, double hi);
   void train(const Parameters& params);
   // The model's training parameters replace those of `params`; its segmentation-time ones stay (the session's
@@ -84,6 +87,7 @@ Q_SIGNALS:
   void loadFailed(const QString& message);
   void maskReady(std::shared_ptr<const jseg::Mask> mask);
   void truthLoaded(bool ok);
+  void roiLoaded(bool ok, const QString& path);
   void trainingEvent(const nlohmann::json& event);
   void trainingFinished(bool ok);
   void modelChanged();

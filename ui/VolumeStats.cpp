@@ -43,4 +43,20 @@ float VolumeStats::percentile(double percent) const {
   return max;
 }
 
+QString describeVolume(const QString& name, const Volume& v, const VolumeStats& stats) {
+  const auto& g = v.geom;
+  return QString("%1: %2 × %3 × %4 voxels, %5 × %6 × %7 mm%8, %9, range %10 … %11")
+      .arg(name)
+      .arg(g.dims[0])
+      .arg(g.dims[1])
+      .arg(g.dims[2])
+      .arg(g.spacing[0], 0, 'g', 4)
+      .arg(g.spacing[1], 0, 'g', 4)
+      .arg(g.spacing[2], 0, 'g', 4)
+      .arg(g.spacingKnown ? "" : " (assumed)")
+      .arg(pixelTypeName(v.originalType))
+      .arg(stats.min)
+      .arg(stats.max);
+}
+
 } // namespace jseg::ui

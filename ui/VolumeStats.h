@@ -1,6 +1,7 @@
 #pragma once
 // Intensity histogram of a volume, computed once on a worker thread after loading; the histogram
 // widget, the automatic window and the threshold defaults read it.
+#include <QString>
 #include <cstdint>
 #include <vector>
 
@@ -18,5 +19,8 @@ struct VolumeStats {
   float binCenter(int i) const;
   int binOf(float value) const;
 };
+
+// "brain.nii.gz: 240 × 240 × 155 voxels, 1 × 1 × 1 mm, float32, range -1.2 … 5.3" for the status bar.
+QString describeVolume(const QString& name, const Volume& v, const VolumeStats& stats);
 
 } // namespace jseg::ui

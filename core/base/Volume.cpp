@@ -1,7 +1,11 @@
 #include "core/base/Volume.h"
 
+#include "core/base/Errors.h"
+
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 namespace jseg {
 
@@ -83,6 +87,40 @@ LabelVolume makeLabelVolume(const Geometry& g) {
   l.geom = g;
   l.labels.assign(g.voxelCount(), 0);
   return l;
+}
+
+namespace {
+std::string dimsText(const Geometry& g) {
+  return std::to_string(g.dims[0]) + "×" + std::to_string(g.dims[1]) + "×" + std::to_string(g.dims[2]);
+}
+std::string mm(double v) {
+  std::ostringstream o;
+  o << std::setprecision(6) << v;
+  return o.str();
+}
+} // namespace
+
+void requireSameGrid(const Geometry& a, const Geometry& b, const std::string& what) {
+  if (a.dims != b.dims)
+    throw InputError(what + " (" + dimsText(a) + ") is not on the grid of the volume (" + dimsText(b) + ")");
+  for (int i = 0; i < 3; ++i) {
+    const double spacingTol = 1e-3 * std::max(1.0, std::abs(b.spacing[i]));
+    const double originTol = 1e-2 * std::max(1.0, std::abs(b.spacing[i]));
+    if (std::abs(a.spacing[i] - b.spacing[i]) > spacingTol || std::abs(a.origin[i] - b.origin[i]) > originTol)
+      throw InputError(what + " has the volume's dims but another voxel spacing or origin (axis " +
+                       std::string(1, "xyz"[i]) + ": spacing " + mm(a.spacing[i]) + " vs " + mm(b.spacing[i]) +
+                       " mm, origin " + mm(a.origin[i]) + " vs " + mm(b.origin[i]) + " mm)");
+  }
+}
+
+Mask maskFromLabels(const LabelVolume& labels, const std::string& what) {
+  Mask m;
+  m.geom = labels.geom;
+  m.inside.resize(labels.labels.size());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) n += (m.inside[i] = labels.labels[i] != 0);
+  if (n == 0) throw InputError(what + " has no voxel inside (all zero)");
+  return m;
 }
 
 } // namespace jseg

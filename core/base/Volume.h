@@ -81,4 +81,10 @@ Mask thresholdMask(const Volume& v, float lo, float hi);
 // Builds a volume with the same geometry from another one (voxels zeroed).
 LabelVolume makeLabelVolume(const Geometry& g);
 
+// Same voxel grid in space, not only the same dims (a mask, channel or truth from another scan would silently
+// misalign): InputError naming `what` and the difference otherwise.
+void requireSameGrid(const Geometry& other, const Geometry& volume, const std::string& what);
+// Non-zero labels = inside; InputError naming `what` when nothing is inside.
+Mask maskFromLabels(const LabelVolume& labels, const std::string& what);
+
 } // namespace jseg

@@ -35,15 +35,17 @@ LabelVolume untrainedNetworkLabels(const EvaluationInputs& in, const TaskContext
 
 std::vector<MethodScore> runEvaluationBattery(const EvaluationInputs& in, const TaskContext* ctx) {
   std::vector<MethodScore> out;
+  EvaluationRegion region;
+  region.mask = in.roi;
   auto score = [&](const std::string& name, const LabelVolume& labels) {
-    out.push_back({name, scoreSegmentation(labels, *in.truth).nmi});
+    out.push_back({name, scoreSegmentation(labels, *in.truth, region).nmi});
   };
   const Parameters& p = in.params;
   const ParameterValues v = p.values();
   const uint64_t seed = static_cast<uint64_t>(v.seed);
   const int stride = v.stride;
-  score("intensity_kmeans", intensityKMeans(*in.volume, in.lo, in.hi, in.k, seed).labels);
-  score("multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k).labels);
+  score("intensity_kmeans", intensityKMeans(*in.volume, in.lo, in.hi, in.k, seed, 1, 300, 1e-4, ctx, in.roi).labels);
+  score("multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels);
   if (stride > 1) score("block_mean_kmeans", paintGridKMeans(blockMeanGrid(*in.volume, *in.layout), *in.volume, in.k, p, ctx));
   const FeatureSmoothing smoothing(v.featureSmoothing, v.threads);
   if (smoothing.latticeRadius(stride) > 0) {

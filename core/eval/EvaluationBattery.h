@@ -32,6 +32,7 @@ struct EvaluationInputs {
   const LabelVolume* truth = nullptr;
   const FeatureGrid* layout = nullptr;    // JULE's grid: stride, window and block layout
   const JuleModel* model = nullptr;       // for the untrained networks' architecture; null skips them
+  const Mask* roi = nullptr;              // region of interest: baselines and NMI inside it only
   Parameters params;
   int k = 3;
   float lo = 0, hi = 0;

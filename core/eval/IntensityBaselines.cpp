@@ -14,6 +14,11 @@ namespace jseg {
 
 namespace {
 
+void checkRegion(const Volume& v, const Mask* roi) {
+  if (roi && roi->inside.size() != v.voxels.size())
+    throw InputError("the region of interest is not on the volume's grid");
+}
+
 void checkArguments(const Volume& v, float lo, float hi, int k) {
   if (v.voxels.empty()) throw InputError("the volume is empty");
   if (lo > hi) {
@@ -27,17 +32,24 @@ void checkArguments(const Volume& v, float lo, float hi, int k) {
 bool isIntegerType(PixelType t) { return t != PixelType::Float32 && t != PixelType::Float64; }
 
 // Weighted 1-D samples: distinct values (or bin means) with their voxel counts.
+// The voxels a baseline sees: inside [lo, hi] and, when a region of interest is given, inside it.
+struct Window {
+  float lo, hi;
+  const Mask* roi;
+  bool holds(std::size_t i, float x) const { return x >= lo && x <= hi && (!roi || roi->inside[i]); }
+};
+
 struct WeightedValues {
   std::vector<double> value;
   std::vector<double> weight;
 };
 
-WeightedValues collectValues(const Volume& v, float lo, float hi, std::size_t maxDistinct) {
+WeightedValues collectValues(const Volume& v, const Window& win, std::size_t maxDistinct) {
   WeightedValues w;
   const auto [mn, mx] = [&] {
     float a = std::numeric_limits<float>::max(), b = std::numeric_limits<float>::lowest();
-    for (float x : v.voxels)
-      if (x >= lo && x <= hi) {
+    for (std::size_t i = 0; i < v.voxels.size(); ++i)
+      if (const float x = v.voxels[i]; win.holds(i, x)) {
         a = std::min(a, x);
         b = std::max(b, x);
       }
@@ -50,8 +62,8 @@ WeightedValues collectValues(const Volume& v, float lo, float hi, std::size_t ma
     // Integer volumes: one bin per level is exact.
     const std::size_t nbins = static_cast<std::size_t>(span) + 1;
     std::vector<double> count(nbins, 0);
-    for (float x : v.voxels)
-      if (x >= lo && x <= hi) count[static_cast<std::size_t>(std::lround(double(x) - double(mn)))] += 1;
+    for (std::size_t i = 0; i < v.voxels.size(); ++i)
+      if (const float x = v.voxels[i]; win.holds(i, x)) count[static_cast<std::size_t>(std::lround(double(x) - double(mn)))] += 1;
     for (std::size_t b = 0; b < nbins; ++b)
       if (count[b] > 0) {
         w.value.push_back(double(mn) + double(b));
@@ -62,8 +74,8 @@ WeightedValues collectValues(const Volume& v, float lo, float hi, std::size_t ma
   const std::size_t nbins = maxDistinct;
   std::vector<double> count(nbins, 0), sum(nbins, 0);
   const double scale = span > 0 ? double(nbins - 1) / span : 0.0;
-  for (float x : v.voxels)
-    if (x >= lo && x <= hi) {
+  for (std::size_t i = 0; i < v.voxels.size(); ++i)
+    if (const float x = v.voxels[i]; win.holds(i, x)) {
       auto b = static_cast<std::size_t>((double(x) - double(mn)) * scale);
       count[b] += 1;
       sum[b] += x;
@@ -151,12 +163,12 @@ std::vector<double> kmeansPlusPlus1d(const WeightedValues& w, int k, std::mt1993
   return centres;
 }
 
-LabelVolume paintByBoundaries(const Volume& v, float lo, float hi, const std::vector<double>& upper) {
+LabelVolume paintByBoundaries(const Volume& v, const Window& win, const std::vector<double>& upper) {
   // upper[i] = inclusive upper boundary of class i+1; the last class takes everything above.
   LabelVolume l = makeLabelVolume(v.geom);
   for (std::size_t i = 0; i < v.voxels.size(); ++i) {
     float x = v.voxels[i];
-    if (x < lo || x > hi) continue;
+    if (!win.holds(i, x)) continue;
     std::size_t c = static_cast<std::size_t>(std::lower_bound(upper.begin(), upper.end(), double(x)) - upper.begin());
     l.labels[i] = static_cast<uint16_t>(c + 1);
   }
@@ -166,10 +178,12 @@ LabelVolume paintByBoundaries(const Volume& v, float lo, float hi, const std::ve
 } // namespace
 
 IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts,
-                                      int maxIterations, double tolerance, const TaskContext* ctx) {
+                                      int maxIterations, double tolerance, const TaskContext* ctx, const Mask* roi) {
   checkArguments(v, lo, hi, k);
+  checkRegion(v, roi);
+  const Window win{lo, hi, roi};
   reportProgress(ctx, 0.0, "intensity k-means: histogram");
-  WeightedValues w = collectValues(v, lo, hi, 65536);
+  WeightedValues w = collectValues(v, win, 65536);
   if (w.value.empty()) throw InputError("no voxel lies inside the threshold mask");
   std::mt19937_64 rng(seed);
   IntensityKMeansResult best;
@@ -187,18 +201,20 @@ IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k
   // Nearest centre == below the midpoint between neighbouring centres (ties go to the lower one).
   std::vector<double> upper;
   for (int j = 0; j + 1 < k; ++j) upper.push_back(0.5 * (best.centres[j] + best.centres[j + 1]));
-  best.labels = paintByBoundaries(v, lo, hi, upper);
+  best.labels = paintByBoundaries(v, win, upper);
   reportProgress(ctx, 1.0, "intensity k-means done");
   return best;
 }
 
-MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const TaskContext* ctx) {
+MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const TaskContext* ctx, const Mask* roi) {
   checkArguments(v, lo, hi, k);
+  checkRegion(v, roi);
+  const Window win{lo, hi, roi};
   reportProgress(ctx, 0.0, "multi-Otsu: histogram");
   // Histogram: exact levels for integer data with few levels, else 256 bins (bin mean as its value).
-  WeightedValues w = collectValues(v, lo, hi, 4096);
+  WeightedValues w = collectValues(v, win, 4096);
   if (w.value.empty()) throw InputError("no voxel lies inside the threshold mask");
-  if (w.value.size() > 4096 || !isIntegerType(v.originalType)) w = collectValues(v, lo, hi, 256);
+  if (w.value.size() > 4096 || !isIntegerType(v.originalType)) w = collectValues(v, win, 256);
   const int L = static_cast<int>(w.value.size());
   if (L < k) throw InputError("the masked voxels have only " + std::to_string(L) + " distinct levels, fewer than K = " +
                               std::to_string(k));
@@ -243,7 +259,7 @@ MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const Task
   // between neighbouring bin values separates them.
   std::vector<double> upper;
   for (int cut : cuts) upper.push_back(0.5 * (w.value[cut - 1] + w.value[cut]));
-  r.labels = paintByBoundaries(v, lo, hi, upper);
+  r.labels = paintByBoundaries(v, win, upper);
   reportProgress(ctx, 1.0, "multi-Otsu done");
   return r;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The seed paper's baselines, on voxel intensities inside the threshold mask [lo, hi]:
 // intensity k-means (k-means++ initialisation, seeded, restarts) and multi-threshold Otsu with K classes.
-// Both return labels 1..K ordered by intensity (label 1 = darkest), 0 outside the mask.
+// Both return labels 1..K ordered by intensity (label 1 = darkest), 0 outside the mask. `roi`, when given, restricts
+// them further to a region of interest (labels 0 outside it).
 #include <cstdint>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct IntensityKMeansResult {
 // multi-Otsu (NMI 0.683) while single runs land on 0.683-0.699 depending on the seed.
 IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts = 1,
                                       int maxIterations = 300, double tolerance = 1e-4,
-                                      const TaskContext* ctx = nullptr);
+                                      const TaskContext* ctx = nullptr, const Mask* roi = nullptr);
 
 struct MultiOtsuResult {
   LabelVolume labels;
@@ -36,6 +37,7 @@ struct MultiOtsuResult {
 // Maximises the between-class variance over a histogram of the masked voxels: exact integer bins for integer
 // volumes with up to 4,096 distinct levels in the mask, otherwise 256 equal-width bins (as Otsu's paper and
 // scikit-image do).
-MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const TaskContext* ctx = nullptr);
+MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const TaskContext* ctx = nullptr,
+                          const Mask* roi = nullptr);
 
 } // namespace jseg

@@ -1,9 +1,11 @@
 #include "core/params/OptionText.h"
 
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
 #include "core/base/Errors.h"
+#include "core/params/ParameterSchema.h"
 #include "core/params/UnboundedThreshold.h"
 
 namespace jseg {
@@ -39,6 +41,21 @@ std::array<double, 3> parseSpacing(const std::string& text) {
   for (double s : v)
     if (!(s > 0) || s > 1e6) throw InputError("--spacing values must be positive millimetres, got '" + text + "'");
   return {v[0], v[1], v[2]};
+}
+
+void applyThresholdText(Parameters& params, const std::string& text) {
+  const auto w = parseThreshold(text);
+  // A float's nearest value to the sentinel lies just beyond it: clamp, so "1:" means "no upper limit".
+  params.set("threshold_lo", std::max<double>(w[0], -kUnboundedThreshold));
+  params.set("threshold_hi", std::min<double>(w[1], kUnboundedThreshold));
+}
+
+std::string describeWindow(double lo, double hi) {
+  if (isUnboundedLow(lo) && isUnboundedHigh(hi)) return "the whole intensity range";
+  std::ostringstream o;
+  o << "[" << (isUnboundedLow(lo) ? std::string("-inf") : [&] { std::ostringstream a; a << lo; return a.str(); }())
+    << ", " << (isUnboundedHigh(hi) ? std::string("inf") : [&] { std::ostringstream b; b << hi; return b.str(); }()) << "]";
+  return o.str();
 }
 
 } // namespace jseg

@@ -7,14 +7,14 @@ namespace jseg {
 // Multi-source breadth-first search from every voxel in the window over the 6-neighbourhood: each outside
 // voxel takes the value of the inside voxel its wave came from (nearest in the city-block metric), so a patch
 // at the specimen's edge sees its own tissue continued instead of a step to a constant of no tissue.
-Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi) {
+Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi, const Mask* roi) {
   Volume filled = vol;
   const auto& d = vol.geom.dims;
   const std::size_t n = vol.voxels.size();
   std::vector<uint8_t> done(n, 0);
   std::vector<std::size_t> frontier, next;
   for (std::size_t i = 0; i < n; ++i)
-    if (vol.voxels[i] >= lo && vol.voxels[i] <= hi) {
+    if (vol.voxels[i] >= lo && vol.voxels[i] <= hi && (!roi || roi->inside[i])) {
       done[i] = 1;
       frontier.push_back(i);
     }
@@ -41,16 +41,20 @@ Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi) {
   return filled;
 }
 
-Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule) {
-  if (rule == "nearest") return fillOutsideWindowNearest(vol, lo, hi);
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule, const Mask* roi) {
+  if (rule == "nearest") return fillOutsideWindowNearest(vol, lo, hi, roi);
+  auto inside = [&](std::size_t i) {
+    const float v = vol.voxels[i];
+    return v >= lo && v <= hi && (!roi || roi->inside[i]);
+  };
   Volume filled = vol;
   double sum = 0;
   std::size_t n = 0;
-  for (float v : vol.voxels)
-    if (v >= lo && v <= hi) sum += v, ++n;
+  for (std::size_t i = 0; i < vol.voxels.size(); ++i)
+    if (inside(i)) sum += vol.voxels[i], ++n;
   const float fill = n ? static_cast<float>(sum / double(n)) : 0.f;
-  for (auto& v : filled.voxels)
-    if (!(v >= lo && v <= hi)) v = fill;
+  for (std::size_t i = 0; i < vol.voxels.size(); ++i)
+    if (!inside(i)) filled.voxels[i] = fill;
   return filled;
 }
 

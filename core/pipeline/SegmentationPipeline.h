@@ -14,10 +14,12 @@
 
 namespace jseg {
 
-// fill_outside_window: a copy of the volume with voxels outside [lo, hi] replaced by the mean of those inside.
-// rule "nearest": each outside voxel takes the value of the nearest voxel inside (the tissue continues).
-Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule = "mean");
-Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi);
+// fill_outside_window: a copy of the volume with voxels outside [lo, hi] (or outside the region of interest, when
+// given) replaced by the mean of those inside. rule "nearest": each outside voxel takes the value of the nearest
+// voxel inside (the tissue continues).
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule = "mean",
+                         const Mask* roi = nullptr);
+Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi, const Mask* roi = nullptr);
 // Training patches: centres drawn on `vol` (threshold), voxels cut from `net` (vol itself or its filled copy).
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);

@@ -58,6 +58,7 @@ struct SegmentationSession::State {
   std::shared_ptr<const Volume> volume;
   std::shared_ptr<const LabelVolume> truth;
   std::string truthPath;  // "" for the phantom's own truth
+  std::shared_ptr<const Mask> roi;
   Clock::time_point opened = Clock::now();
   // The network's input (the volume, or its copy filled outside the window) and what it was made for.
   std::shared_ptr<const Volume> filled;
@@ -153,6 +154,7 @@ void SegmentationSession::setVolume(std::shared_ptr<const Volume> volume, Sessio
   s_->input = std::move(input);
   s_->truth = std::move(truth);
   s_->truthPath.clear();
+  s_->roi.reset();
   s_->opened = Clock::now();
   s_->filled.reset();
   s_->filledFor.clear();
@@ -165,16 +167,35 @@ void SegmentationSession::setVolume(std::shared_ptr<const Volume> volume, Sessio
 void SegmentationSession::loadTruth(const std::string& path, const TaskContext* ctx) {
   requireVolume();
   auto t = std::make_shared<LabelVolume>(readLabelVolume(path, ctx));
-  if (!t->geom.sameGrid(volume()->geom)) {
-    const auto& a = t->geom.dims;
-    const auto& b = volume()->geom.dims;
-    throw InputError("ground truth " + path + " (" + std::to_string(a[0]) + "×" + std::to_string(a[1]) + "×" +
-                     std::to_string(a[2]) + ") is not on the grid of the volume (" + std::to_string(b[0]) + "×" +
-                     std::to_string(b[1]) + "×" + std::to_string(b[2]) + ")");
-  }
+  requireSameGrid(t->geom, volume()->geom, "ground truth " + path);
   setTruth(std::move(t));
   std::lock_guard<std::mutex> lock(mutex_);
   s_->truthPath = path;
+}
+
+void SegmentationSession::loadMask(const std::string& path, const TaskContext* ctx) {
+  requireVolume();
+  const LabelVolume labels = readLabelVolume(path, ctx);
+  requireSameGrid(labels.geom, volume()->geom, "mask " + path);
+  auto roi = std::make_shared<Mask>(maskFromLabels(labels, "mask " + path));
+  roi->geom = volume()->geom;
+  log("mask " + path + ": " + std::to_string(roi->count()) + " voxels inside");
+  setRoi(std::move(roi), path);
+}
+
+void SegmentationSession::setRoi(std::shared_ptr<const Mask> roi, const std::string& path) {
+  if (roi) requireSameGrid(roi->geom, volume()->geom, "mask " + path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->roi = std::move(roi);
+  s_->input.maskPath = s_->roi ? path : std::string();
+  s_->filled.reset();
+  s_->filledFor.clear();
+  s_->dropFeatures();
+}
+
+std::shared_ptr<const Mask> SegmentationSession::roi() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->roi;
 }
 
 void SegmentationSession::setTruth(std::shared_ptr<const LabelVolume> truth) {
@@ -204,8 +225,13 @@ void SegmentationSession::requireVolume() const {
 std::size_t SegmentationSession::windowVoxels() const {
   requireVolume();
   const auto w = window();
-  const std::size_t n = thresholdMask(*volume(), w[0], w[1]).count();
-  if (n == 0) throw InputError("no voxel lies in the threshold window " + fmt(w[0], 3) + ":" + fmt(w[1], 3));
+  const Mask m = thresholdMask(*volume(), w[0], w[1]);
+  const auto r = roi();
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < m.inside.size(); ++i) n += m.inside[i] && (!r || r->inside[i]);
+  if (n == 0)
+    throw InputError("no voxel lies in the threshold window " + fmt(w[0], 3) + ":" + fmt(w[1], 3) +
+                     (r ? " inside the mask" : ""));
   return n;
 }
 
@@ -213,12 +239,13 @@ std::shared_ptr<const Volume> SegmentationSession::networkInput(const Parameters
   const ParameterValues v = p.values();
   if (!v.fillOutsideWindow) return vol;
   const std::string key = fmt(v.thresholdLo, 9) + ":" + fmt(v.thresholdHi, 9) + ":" + v.fillRule;
+  const auto r = roi();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (s_->filled && s_->filledFor == key && s_->volume == vol) return s_->filled;
   }
   const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
-  auto filled = std::make_shared<const Volume>(fillOutsideWindow(*vol, lo, hi, v.fillRule));
+  auto filled = std::make_shared<const Volume>(fillOutsideWindow(*vol, lo, hi, v.fillRule, r.get()));
   log("outside the window filled (" + v.fillRule + ")");
   std::lock_guard<std::mutex> lock(mutex_);
   if (s_->volume == vol) {
@@ -496,7 +523,10 @@ std::optional<double> SegmentationSession::labelsNmi() const {
   const auto l = labels();
   const auto t = truth();
   if (!l || !t) return std::nullopt;
-  return scoreSegmentation(*l, *t).nmi;
+  EvaluationRegion region;
+  const auto r = roi();
+  region.mask = r.get();
+  return scoreSegmentation(*l, *t, region).nmi;
 }
 
 std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskContext* ctx) {
@@ -518,11 +548,15 @@ std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskCo
   const auto m = model();
   in.model = untrained ? m.get() : nullptr;
   in.params = p;
+  const auto r = roi();
+  in.roi = r.get();
   in.k = labelsK();
   const auto w = window();
   in.lo = w[0];
   in.hi = w[1];
-  std::vector<MethodScore> scores{{"jule", scoreSegmentation(*l, *t).nmi}};
+  EvaluationRegion region;
+  region.mask = r.get();
+  std::vector<MethodScore> scores{{"jule", scoreSegmentation(*l, *t, region).nmi}};
   for (auto& s : runEvaluationBattery(in, ctx)) scores.push_back(std::move(s));
   log("NMI (K = " + std::to_string(in.k) + ", stride " + std::to_string(v.stride) + ", voxels with truth > 0):");
   for (const auto& s : scores) {
@@ -593,6 +627,7 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
     project.inputSha256 = sha256OfPath(in.path);
   }
   project.read = in.read;
+  if (!in.maskPath.empty()) project.maskPath = fs::absolute(in.maskPath).string();
   project.parameters = p;
   project.parameters.set("k", k);
   project.parameters.set("threshold_lo", double(w[0]));
@@ -614,6 +649,7 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
     run["torch_version"] = TorchRuntime::torchVersion();
     run["device"] = s_->model ? s_->model->device : "cpu";
     run["input"] = in.name();
+    if (!in.maskPath.empty()) run["mask"] = in.maskPath;
     run["dims"] = vol->geom.dims;
     run["spacing_mm"] = vol->geom.spacing;
     run["threshold"] = {w[0], w[1]};

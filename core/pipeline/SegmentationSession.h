@@ -44,6 +44,7 @@ struct SessionInput {
   std::string path;  // empty for the demo
   bool demo = false;
   ReadOptions read;
+  std::string maskPath;  // the region of interest, when one was given
   std::string name() const { return demo ? "demo:phantom" : path; }
 };
 
@@ -79,10 +80,16 @@ public:
   // A ground truth on the volume's grid: a NIfTI label volume, or any volume of non-negative integers.
   void loadTruth(const std::string& path, const TaskContext* ctx = nullptr);
   void setTruth(std::shared_ptr<const LabelVolume> truth);
+  // A region of interest on the volume's grid (non-zero = inside): training patches, the segmentation grid, every
+  // baseline and every NMI are restricted to it (and to the window); labels outside it are 0. InputError when its
+  // dims or geometry differ from the volume's.
+  void loadMask(const std::string& path, const TaskContext* ctx = nullptr);
+  void setRoi(std::shared_ptr<const Mask> roi, const std::string& path = {});
+  std::shared_ptr<const Mask> roi() const;
   std::shared_ptr<const Volume> volume() const;
   std::shared_ptr<const LabelVolume> truth() const;
   SessionInput input() const;
-  // Voxels inside the window; InputError when there is no volume or none lies inside.
+  // Voxels inside the window (and the region of interest); InputError when there is no volume or none lies inside.
   std::size_t windowVoxels() const;
 
   // ---- model

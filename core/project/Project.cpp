@@ -31,6 +31,7 @@ void Project::save(const std::string& path) const {
     labelsJson.push_back({{"id", l.id}, {"name", l.name}, {"rgb", l.rgb}, {"visible", l.visible}});
   j["labels"] = labelsJson;
   j["view"] = view;
+  if (!maskPath.empty()) j["mask"] = maskPath;
   j["model"] = modelFile;
   j["label_volume"] = labelFile;
   j["versions"] = versions;
@@ -70,6 +71,7 @@ Project Project::load(const std::string& path) {
     }
     p.view = j.value("view", json::object());
     p.modelFile = j.value("model", "");
+    p.maskPath = j.value("mask", "");
     p.labelFile = j.value("label_volume", "");
     p.versions = j.value("versions", json::object());
   } catch (const json::exception& e) {

@@ -16,6 +16,7 @@ namespace jseg {
 
 struct Project {
   std::string inputPath;      // absolute path of the volume ("" for the demo phantom)
+  std::string maskPath;       // absolute path of the region of interest ("" for none)
   std::string inputSha256;    // of the file or folder when saved
   bool demo = false;
   ReadOptions read;           // DICOM series, spacing override
