@@ -1,5 +1,7 @@
 // juleseg-cli baseline VOLUME --threshold lo:hi --k K: the seed paper's baselines (intensity k-means,
 // multi-threshold Otsu) inside the threshold mask, with NMI against a ground truth when given.
+#include <algorithm>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -8,13 +10,17 @@
 #include "cli/CliCommon.h"
 #include "cli/ProgressBar.h"
 #include "core/eval/Nmi.h"
+#include "core/eval/EvaluationBattery.h"
 #include "core/eval/IntensityBaselines.h"
 
 namespace jseg::cli {
 
+namespace fs = std::filesystem;
+
 namespace {
 struct BaselineArgs {
   std::string path, threshold = ":", method = "both", truth, outPrefix, mask;
+  std::vector<std::string> channels;
   VolumeOptions volume;
   int k = 3;
   long long seed = 1;
@@ -23,7 +29,7 @@ struct BaselineArgs {
 
 void report(const std::string& name, const LabelVolume& labels, const LabelVolume* truth, const Mask* roi,
             const std::string& out, const std::string& suffix) {
-  std::cout << std::left << std::setw(18) << name;
+  std::cout << std::left << std::setw(22) << name;
   EvaluationRegion region;
   region.mask = roi;
   if (truth) std::cout << "NMI " << std::fixed << std::setprecision(4) << scoreSegmentation(labels, *truth, region).nmi;
@@ -51,6 +57,28 @@ void runBaseline(const BaselineArgs& a) {
     requireSameGrid(m.geom, v.geom, "mask " + a.mask);
     roi = std::make_unique<Mask>(maskFromLabels(m, "mask " + a.mask));
   }
+  if (!a.channels.empty()) {
+    // Several channels: the evaluation battery's voxel baselines (k-means on all channels, on each alone,
+    // multi-Otsu on the first), exactly as `run --truth` prints them.
+    std::vector<Volume> more;
+    for (const auto& c : a.channels) {
+      more.push_back(loadVolume(c, {}, true));
+      requireSameGrid(more.back().geom, v.geom, "channel " + c);
+    }
+    EvaluationInputs in;
+    in.volume = &v;
+    for (const auto& m : more) in.moreChannels.push_back(&m);
+    in.channelNames.push_back(fs::path(a.path).stem().stem().string());
+    for (const auto& c : a.channels) in.channelNames.push_back(fs::path(c).stem().stem().string());
+    in.params.set("seed", a.seed);
+    in.params.set("kmeans_restarts", std::max(1, a.restarts));
+    in.k = a.k;
+    in.lo = lo;
+    in.hi = hi;
+    in.roi = roi.get();
+    for (const auto& b : voxelBaselines(in)) report(b.method, b.labels, truth.get(), roi.get(), a.outPrefix, "_" + b.method + ".nii.gz");
+    return;
+  }
   if (a.method != "otsu") {
     auto r = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get());
     report("intensity k-means", r.labels, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
@@ -73,6 +101,9 @@ void registerBaselineCommand(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "seed of k-means++");
   cmd->add_option("--restarts", args->restarts, "k-means++ restarts");
   cmd->add_option("--truth", args->truth, "ground-truth label volume: print NMI over voxels with truth > 0");
+  cmd->add_option("--channel", args->channels,
+                  "a co-registered volume on the same grid, repeatable: k-means on all channels (each standardised), "
+                  "on each alone, and multi-Otsu on the first");
   cmd->add_option("--mask", args->mask,
                   "region of interest (non-zero = inside, on the volume's grid): baselines and NMI inside it only");
   cmd->add_option("-o,--output", args->outPrefix, "write label volumes PREFIX_kmeans.nii.gz / PREFIX_otsu.nii.gz");

@@ -28,6 +28,7 @@ namespace {
 struct RunArgs {
   std::vector<std::string> volumes;
   std::string threshold, model, truth, out, kSweep, project, mask;
+  std::vector<std::string> channels;
   bool demo = false, quiet = false, noOverlays = false, noUntrained = false;
   VolumeOptions volumeOptions;
   Parameters params;
@@ -57,6 +58,7 @@ void loadProject(RunArgs& a) {
       std::cerr << "warning: " << p.inputPath << " changed since the project was saved (SHA-256 differs)\n";
     if (!p.read.series.empty() && a.volumeOptions.series.empty()) a.volumeOptions.series = p.read.series;
     if (!p.maskPath.empty() && a.mask.empty()) a.mask = p.maskPath;
+    if (a.channels.empty()) a.channels = p.channelPaths;
     if (p.read.spacing && a.volumeOptions.spacing.empty()) {
       const auto& s = *p.read.spacing;
       std::ostringstream o;
@@ -109,7 +111,9 @@ void runOne(const RunArgs& a, const RunTarget& target) {
     session.openVolume(target.volume, a.volumeOptions.toReadOptions(), &c);
   }
   if (!a.mask.empty()) session.loadMask(a.mask);
+  for (const auto& c : a.channels) session.addChannel(c);
   if (!a.truth.empty()) session.loadTruth(a.truth);
+  if (!a.model.empty()) session.loadModel(a.model);  // before any output: a model of other channels is refused
   const auto w = session.window();
   println("segmenting " + std::to_string(session.windowVoxels()) + " voxels: " + describeWindow(w[0], w[1]) +
           (a.mask.empty() ? "" : " inside the mask"));
@@ -119,8 +123,7 @@ void runOne(const RunArgs& a, const RunTarget& target) {
   if (ec || !fs::is_directory(target.out))
     throw InputError("cannot create output folder " + target.out + ": " + ec.message());
 
-  if (!a.model.empty()) session.loadModel(a.model);
-  else {
+  if (a.model.empty()) {
     TaskContext c = stageContext(&ctx, 0.03, 0.75, "train");
     session.train(events, &c);
     session.saveModel((fs::path(target.out) / "model.pt").string());
@@ -219,6 +222,9 @@ void registerRunCommand(CLI::App& app) {
   cmd->add_option("--mask", a->mask,
                   "region of interest (non-zero = inside, on the volume's grid): training, grid, baselines and NMI "
                   "inside it only; labels 0 outside");
+  cmd->add_option("--channel", a->channels,
+                  "a co-registered volume on the same grid (another contrast), repeatable: the networks and the "
+                  "baselines see every channel; the threshold applies to the first");
   cmd->add_option("-o,--output", a->out, "output folder")->required();
   cmd->add_option("--model", a->model, "use this trained model (.pt) instead of training");
   cmd->add_option("--project", a->project,

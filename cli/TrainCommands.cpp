@@ -100,6 +100,7 @@ struct TrainReporter {
 
 struct TrainArgs {
   std::string volume, threshold, output, preset, mask;
+  std::vector<std::string> channels;
   VolumeOptions volumeOptions;
   bool quiet = false;
   Parameters params;
@@ -127,9 +128,12 @@ void runTrain(TrainArgs& a) {
   // The session's own train stage, so `train` and `run` (and the GUI) give the same model, input preparation
   // and record of where it came from included.
   SegmentationSession session(a.params);
-  session.setVolume(std::make_shared<Volume>(loadVolume(a.volume, a.volumeOptions, a.quiet)),
-                    SessionInput{a.volume, false, a.volumeOptions.toReadOptions()});
+  SessionInput input;
+  input.path = a.volume;
+  input.read = a.volumeOptions.toReadOptions();
+  session.setVolume(std::make_shared<Volume>(loadVolume(a.volume, a.volumeOptions, a.quiet)), input);
   if (!a.mask.empty()) session.loadMask(a.mask);
+  for (const auto& c : a.channels) session.addChannel(c);
   session.windowVoxels();
   auto token = std::make_shared<CancelToken>();
   InterruptScope interrupt(token);
@@ -235,6 +239,9 @@ void registerTrainCommand(CLI::App& app) {
   cmd->add_option("--threshold", a->threshold,
                   "centre-voxel intensity range lo:hi of training patches (default: the whole range)");
   cmd->add_option("--mask", a->mask, "region of interest (non-zero = inside): patch centres inside it only");
+  cmd->add_option("--channel", a->channels,
+                  "a co-registered volume on the same grid (another contrast), repeatable: the network sees every "
+                  "channel; the threshold applies to the first");
   cmd->add_option("-o,--output", a->output, "model file to write (.pt; model.json is written beside it)")->required();
   // Defined before the schema options: CLI11 applies options in definition order, so explicit
   // parameters override the preset.

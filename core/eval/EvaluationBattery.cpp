@@ -1,5 +1,9 @@
 #include "core/eval/EvaluationBattery.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "core/eval/IntensityBaselines.h"
 #include "core/eval/Nmi.h"
 #include "core/jule/ModelFile.h"
@@ -25,13 +29,72 @@ LabelVolume untrainedNetworkLabels(const EvaluationInputs& in, const TaskContext
   for (std::size_t m = 0; m < untrained.moreNetworks.size(); ++m)
     untrained.moreNetworks[m] = makeRandomNetwork(in.model->spec, seed + m + 1, false);
   ModelFeatures random(untrained, v.threads);
-  FeatureGrid rg = random.layout(*in.volume, in.layout->stride[0], in.lo, in.hi);
-  random.compute(rg, *in.networkInput, ctx);
+  FeatureGrid rg = random.layout(*in.volume, in.layout->stride[0], in.lo, in.hi, in.layout->roi);
+  random.compute(rg, in.networkInputs, ctx);
   finishFeatures(rg, *in.volume, in.params, ctx);
   return paintGridKMeans(rg, *in.volume, in.k, in.params, ctx);
 }
 
+// The voxels the baselines see: inside the first channel's window and the region of interest.
+Mask baselineRegion(const EvaluationInputs& in) {
+  Mask m = thresholdMask(*in.volume, in.lo, in.hi);
+  if (in.roi)
+    for (std::size_t i = 0; i < m.inside.size(); ++i) m.inside[i] &= in.roi->inside[i];
+  return m;
+}
+
+// k-means on every channel at once, each standardised over the region so that no channel dominates by its units.
+LabelVolume allChannelKMeans(const EvaluationInputs& in, const Mask& region, const TaskContext* ctx) {
+  std::vector<const Volume*> channels{in.volume};
+  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
+  const int c = int(channels.size());
+  std::vector<std::size_t> voxels;
+  for (std::size_t i = 0; i < region.inside.size(); ++i)
+    if (region.inside[i]) voxels.push_back(i);
+  std::vector<float> rows(voxels.size() * std::size_t(c));
+  for (int ch = 0; ch < c; ++ch) {
+    double sum = 0, sq = 0;
+    for (std::size_t i : voxels) sum += channels[ch]->voxels[i];
+    const double mean = voxels.empty() ? 0 : sum / double(voxels.size());
+    for (std::size_t i : voxels) sq += (channels[ch]->voxels[i] - mean) * (channels[ch]->voxels[i] - mean);
+    const double sd = voxels.size() > 1 ? std::sqrt(sq / double(voxels.size())) : 1.0;
+    for (std::size_t r = 0; r < voxels.size(); ++r)
+      rows[r * c + ch] = float((channels[ch]->voxels[voxels[r]] - mean) / (sd > 0 ? sd : 1.0));
+  }
+  const KMeansResult km = KMeans(kmeansOptions(in.params, in.k)).fit(rows.data(), voxels.size(), c, ctx);
+  // Labels 1..K in the order of the clusters' first-channel means, as every other method numbers them.
+  std::vector<int> order(std::size_t(in.k));
+  for (int j = 0; j < in.k; ++j) order[std::size_t(j)] = j;
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return km.centroids[std::size_t(a) * c] < km.centroids[std::size_t(b) * c]; });
+  std::vector<uint16_t> labelOf(std::size_t(in.k));
+  for (int r = 0; r < in.k; ++r) labelOf[std::size_t(order[std::size_t(r)])] = uint16_t(r + 1);
+  LabelVolume out = makeLabelVolume(in.volume->geom);
+  for (std::size_t r = 0; r < voxels.size(); ++r) out.labels[voxels[r]] = labelOf[std::size_t(km.labels[r])];
+  return out;
+}
+
 } // namespace
+
+std::vector<NamedLabels> voxelBaselines(const EvaluationInputs& in, const TaskContext* ctx) {
+  const uint64_t seed = static_cast<uint64_t>(in.params.values().seed);
+  std::vector<NamedLabels> out;
+  if (in.moreChannels.empty()) {
+    out.push_back({"intensity_kmeans", intensityKMeans(*in.volume, in.lo, in.hi, in.k, seed, 1, 300, 1e-4, ctx, in.roi).labels});
+    out.push_back({"multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels});
+    return out;
+  }
+  const Mask region = baselineRegion(in);
+  out.push_back({"kmeans_all_channels", allChannelKMeans(in, region, ctx)});
+  std::vector<const Volume*> channels{in.volume};
+  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
+  const float lowest = -std::numeric_limits<float>::max(), highest = std::numeric_limits<float>::max();
+  for (std::size_t ch = 0; ch < channels.size(); ++ch) {
+    const std::string name = ch < in.channelNames.size() ? in.channelNames[ch] : "channel" + std::to_string(ch + 1);
+    out.push_back({"kmeans_" + name, intensityKMeans(*channels[ch], lowest, highest, in.k, seed, 1, 300, 1e-4, ctx, &region).labels});
+  }
+  out.push_back({"multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels});
+  return out;
+}
 
 std::vector<MethodScore> runEvaluationBattery(const EvaluationInputs& in, const TaskContext* ctx) {
   std::vector<MethodScore> out;
@@ -42,10 +105,8 @@ std::vector<MethodScore> runEvaluationBattery(const EvaluationInputs& in, const 
   };
   const Parameters& p = in.params;
   const ParameterValues v = p.values();
-  const uint64_t seed = static_cast<uint64_t>(v.seed);
   const int stride = v.stride;
-  score("intensity_kmeans", intensityKMeans(*in.volume, in.lo, in.hi, in.k, seed, 1, 300, 1e-4, ctx, in.roi).labels);
-  score("multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels);
+  for (const auto& b : voxelBaselines(in, ctx)) score(b.method, b.labels);
   if (stride > 1) score("block_mean_kmeans", paintGridKMeans(blockMeanGrid(*in.volume, *in.layout), *in.volume, in.k, p, ctx));
   const FeatureSmoothing smoothing(v.featureSmoothing, v.threads);
   if (smoothing.latticeRadius(stride) > 0) {

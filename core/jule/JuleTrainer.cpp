@@ -147,7 +147,7 @@ struct JuleTrainer::Impl {
   torch::Device dev{torch::kCPU};
   PatchNetwork net{nullptr};
   std::unique_ptr<torch::optim::SGD> opt;
-  torch::Tensor X;  // n x 1 x D x w x w on the training device
+  torch::Tensor X;  // n x C x D x w x w on the training device (C input channels, D depth)
   int n = 0;
   int64_t iteration = 0;
   int epochsDone = 0;
@@ -315,13 +315,36 @@ JuleTrainer::JuleTrainer(JuleOptions options, JuleEventSink sink) : impl_(std::m
 JuleTrainer::~JuleTrainer() = default;
 
 JuleResult JuleTrainer::run(const PatchSet& patches, const TaskContext* ctx) {
-  if (patches.patchSize != impl_->o.network.inputSize)
+  const NetworkSpec& spec = impl_->o.network;
+  if (patches.patchSize != spec.inputSize)
     throw InputError("patch size " + std::to_string(patches.patchSize) + " does not match the network " +
-                     impl_->o.network.name + " (input " + std::to_string(impl_->o.network.inputSize) + ")");
+                     spec.name + " (input " + std::to_string(spec.inputSize) + ")");
+  if (patches.channels != spec.inChannels)
+    throw InputError("the patches have " + std::to_string(patches.channels) + " channels but the network " + spec.name +
+                     " takes " + std::to_string(spec.inChannels));
+  if (patches.data.size() != patches.patchValues() * std::size_t(std::max(0, patches.count)))
+    throw InputError("the patch set holds " + std::to_string(patches.data.size()) + " values, not " +
+                     std::to_string(patches.count) + " patches of " + std::to_string(patches.patchValues()));
+  // One channel keeps the scalar fields only, which callers that re-standardise by hand also update.
+  std::vector<double> means, stds;
+  if (patches.channels > 1) {
+    means.assign(std::size_t(patches.channels), patches.mean);
+    stds.assign(std::size_t(patches.channels), patches.std);
+    if (patches.standardized) {
+      if (patches.channelMean.size() != means.size() || patches.channelStd.size() != stds.size() ||
+          patches.channelMean[0] != patches.mean || patches.channelStd[0] != patches.std)
+        throw InputError("the patch set has no per-channel standardisation matching its mean/std (use "
+                         "PatchSampler::standardizeChannels after re-cutting patches)");
+      means = patches.channelMean;
+      stds = patches.channelStd;
+    }
+  }
   JuleResult r = run(patches.data.data(), patches.count, ctx);
   r.model.patchMean = patches.mean;
   r.model.patchStd = patches.std;
   r.model.standardized = patches.standardized;
+  r.model.channelMean = means;
+  r.model.channelStd = stds;
   return r;
 }
 
@@ -349,11 +372,12 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
                                .momentum(o.momentum)
                                .dampening(o.dampening)
                                .weight_decay(o.weightDecay));
-  const int D = o.network.inputVoxels();
+  const int D = o.network.inputVoxels();  // all channels: period 0 clusters the whole sample
   const int w = o.network.inputSize;
   const int64_t depth = o.network.spatialDims == 3 ? w : 1;
   // The caller's buffer outlives run(); on a GPU the whole set is copied once.
-  m.X = torch::from_blob(const_cast<float*>(samples), {n, 1, depth, w, w}, torch::kFloat32);
+  m.X = torch::from_blob(const_cast<float*>(samples), {n, int64_t(o.network.inChannels), depth, w, w},
+                         torch::kFloat32);
   if (m.dev.is_cuda()) m.X = m.X.to(m.dev);
 
   JuleResult result;
@@ -447,6 +471,12 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
   result.seconds = since(m.start);
   JuleModel& model = result.model;
   model.spec = o.network;
+  model.channelNames = model.inputNames();  // placeholders for C > 1: the caller knows what the channels are
+  if (o.network.inChannels > 1) {
+    // Raw samples unless run(PatchSet) records the set's standardisation; keeps the model savable.
+    model.channelMean.assign(std::size_t(o.network.inChannels), 0.0);
+    model.channelStd.assign(std::size_t(o.network.inChannels), 1.0);
+  }
   model.network = m.net.ptr();
   model.seed = o.seed;
   model.parameters = optionsJson(o);

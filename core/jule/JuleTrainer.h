@@ -104,9 +104,11 @@ public:
   JuleTrainer(const JuleTrainer&) = delete;
   JuleTrainer& operator=(const JuleTrainer&) = delete;
 
-  // samples: n x network.inputVoxels() floats (already standardised). CancelledError via ctx.
+  // samples: n x network.inputVoxels() floats (already standardised; with network.inChannels > 1 each sample
+  // is its channels one after the other). CancelledError via ctx.
   JuleResult run(const float* samples, int n, const TaskContext* ctx = nullptr);
-  // Convenience: trains on a PatchSet and records its standardisation in the model.
+  // Convenience: trains on a PatchSet and records its standardisation in the model (per channel when the
+  // network takes several). InputError when the set's patch size or channel count is not the network's.
   JuleResult run(const PatchSet& patches, const TaskContext* ctx = nullptr);
 
   // Estimated training epochs still to run from nc clusters (periods until C under η, plus final pass).

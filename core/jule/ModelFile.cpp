@@ -17,7 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kFormat = "juleseg-model";
-constexpr int kFormatVersion = 1;
+// Version 2: several input channels. One-channel models still say 1, so that older juleseg reads them; a
+// multi-channel one says 2, so that older juleseg refuses it with "newer juleseg" instead of a weight mismatch.
+constexpr int kFormatVersion = 2;
+int formatVersionFor(const JuleModel& m) { return m.spec.inChannels > 1 ? 2 : 1; }
 
 void saveWeights(PatchNetworkImpl& network, const NetworkSpec& spec, const std::string& tempPath,
                  const std::string& path) {
@@ -64,16 +67,19 @@ std::string ModelFile::memberPathFor(const std::string& ptPath, int member) {
 }
 
 nlohmann::json ModelFile::describe(const JuleModel& m) {
+  const auto means = m.inputMeans(), stds = m.inputStds();
   return {{"format", kFormat},
-          {"format_version", kFormatVersion},
+          {"format_version", formatVersionFor(m)},
           {"juleseg_version", JULESEG_VERSION},
           {"torch_version", TorchRuntime::torchVersion()},
           {"network", m.spec.toJson()},
           {"parameters", m.parameters},
           {"trained_on", m.trainedOn},
           {"seed", m.seed},
-          {"patch", {{"mean", m.patchMean}, {"std", m.patchStd}, {"standardized", m.standardized},
-                     {"size", m.spec.inputSize}}},
+          // mean/std: channel 0's, which is all that readers from before channels know.
+          {"patch", {{"mean", means[0]}, {"std", stds[0]}, {"standardized", m.standardized},
+                     {"size", m.spec.inputSize}, {"channel_means", means}, {"channel_stds", stds}}},
+          {"channel_names", m.inputNames()},
           {"device", m.device},
           {"train_seconds", m.trainSeconds},
           {"history", m.history},
@@ -131,6 +137,10 @@ JuleModel ModelFile::load(const std::string& ptPath) {
     m.patchMean = p.at("mean").get<double>();
     m.patchStd = p.at("std").get<double>();
     m.standardized = p.at("standardized").get<bool>();
+    // Absent before channels existed: one channel, the scalar mean/std.
+    m.channelMean = p.value("channel_means", std::vector<double>{m.patchMean});
+    m.channelStd = p.value("channel_stds", std::vector<double>{m.patchStd});
+    m.channelNames = j.value("channel_names", std::vector<std::string>{});
     m.parameters = j.value("parameters", nlohmann::json::object());
     m.trainedOn = j.value("trained_on", nlohmann::json::object());
     m.seed = j.value("seed", uint64_t(1));
@@ -140,7 +150,22 @@ JuleModel ModelFile::load(const std::string& ptPath) {
   } catch (const nlohmann::json::exception& e) {
     throw InputError(jsonPath + ": incomplete model description (" + e.what() + ")");
   }
+  const auto channels = std::size_t(m.spec.inChannels);
+  if (m.channelMean.size() != channels || m.channelStd.size() != channels)
+    throw InputError(jsonPath + ": the network takes " + std::to_string(channels) + " input channels but the patch "
+                     "standardisation has " + std::to_string(m.channelMean.size()) + " means and " +
+                     std::to_string(m.channelStd.size()) + " standard deviations");
+  if (channels == 1) {
+    m.channelMean.clear();  // one channel: patchMean/patchStd are the values (see JuleModel)
+    m.channelStd.clear();
+  } else {
+    m.patchMean = m.channelMean[0];
+    m.patchStd = m.channelStd[0];
+  }
   if (!(m.patchStd > 0)) throw InputError(jsonPath + ": patch std must be positive");
+  for (double sd : m.channelStd)
+    if (!(sd > 0)) throw InputError(jsonPath + ": every channel's patch std must be positive");
+  if (m.channelNames.size() != channels) m.channelNames = m.inputNames();
   int count = 1;
   try {
     count = j.value("networks", 1);

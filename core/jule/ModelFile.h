@@ -2,7 +2,9 @@
 // A trained patch network and everything needed to use it again (torch-free header).
 // On disk: `model.pt` (torch::save of the module's parameters and buffers) and `model.json` beside it
 // (same name, extension .json): network spec, all parameters, seed, the patch standardisation (mean,
-// std) that segmentation must reapply, versions and the training history. A model of several networks
+// std per input channel) that segmentation must reapply, the channels' names, versions and the training
+// history. A model.json written before channels existed has none of the channel fields: it is read as one
+// channel "intensity" with the scalar patch mean/std. A model of several networks
 // (parameter `networks`) stores the others as `model.net2.pt`, `model.net3.pt`, ... listed in the JSON.
 #include <cstdint>
 #include <memory>
@@ -11,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/Errors.h"
 #include "core/jule/NetworkSpec.h"
 
 namespace jseg {
@@ -23,7 +26,13 @@ struct JuleModel {
   // With `networks` > 1: the other networks, trained on the same patches from seeds seed+1, seed+2, ...
   // Segmentation puts the features of all of them side by side (each scaled by 1/sqrt(count)).
   std::vector<std::shared_ptr<PatchNetworkImpl>> moreNetworks;
-  double patchMean = 0, patchStd = 1;         // input = (intensity - mean) / std
+  double patchMean = 0, patchStd = 1;         // channel 0: input = (intensity - mean) / std
+  // Per input channel when spec.inChannels > 1: input c = (volume c - channelMean[c]) / channelStd[c]
+  // (patchMean/patchStd then repeat channel 0's). A one-channel model uses patchMean/patchStd only, so code
+  // that sets those keeps working; inputMeans()/inputStds() give the values for any channel count.
+  std::vector<double> channelMean, channelStd;
+  // What each channel is ("flair", "t1c"), for messages and for matching volumes to channels on reuse.
+  std::vector<std::string> channelNames{"intensity"};
   bool standardized = false;
   nlohmann::json parameters = nlohmann::json::object();  // the Parameters used (toJson())
   nlohmann::json trainedOn = nlohmann::json::object();   // the volume it learned from: input, dims, spacing_mm
@@ -32,10 +41,33 @@ struct JuleModel {
   std::string device = "cpu";                            // where it was trained
   double trainSeconds = 0;
 
+  int channels() const { return spec.inChannels; }
+  // {patchMean}/{patchStd} for one channel, else channelMean/channelStd (InputError when they do not have
+  // spec.inChannels entries). They are returned whether or not `standardized` is set: callers check it.
+  // (Inline: segmentation code that links no model-file I/O uses them.)
+  std::vector<double> inputMeans() const { return perChannel(channelMean, patchMean, "mean"); }
+  std::vector<double> inputStds() const { return perChannel(channelStd, patchStd, "std"); }
+  // channelNames when there is one per channel, else "intensity" (one channel) or "channel 1", "channel 2", ...
+  std::vector<std::string> inputNames() const {
+    if (int(channelNames.size()) == channels()) return channelNames;
+    if (channels() == 1) return {"intensity"};
+    std::vector<std::string> names;
+    for (int c = 1; c <= channels(); ++c) names.push_back("channel " + std::to_string(c));
+    return names;
+  }
+
   std::vector<std::shared_ptr<PatchNetworkImpl>> networks() const {
     std::vector<std::shared_ptr<PatchNetworkImpl>> all{network};
     all.insert(all.end(), moreNetworks.begin(), moreNetworks.end());
     return all;
+  }
+
+private:
+  std::vector<double> perChannel(const std::vector<double>& values, double single, const char* what) const {
+    if (channels() == 1) return {single};
+    if (int(values.size()) == channels()) return values;
+    throw InputError("the model has " + std::to_string(values.size()) + " patch " + what + " values for its " +
+                     std::to_string(channels()) + " input channels");
   }
 };
 

@@ -39,15 +39,17 @@ int NetworkSpec::flatSize() const {
   return v;
 }
 
-int NetworkSpec::inputVoxels() const {
+int NetworkSpec::spatialVoxels() const {
   int v = 1;
   for (int i = 0; i < spatialDims; ++i) v *= inputSize;
   return v;
 }
 
+int NetworkSpec::inputVoxels() const { return inChannels * spatialVoxels(); }
+
 double NetworkSpec::macsPerSample() const {
   double macs = 0;
-  int s = inputSize, cin = 1;
+  int s = inputSize, cin = inChannels;
   for (const auto& c : convs) {
     s = s - c.kernel + 1;
     double out = std::pow(double(s), spatialDims), k = std::pow(double(c.kernel), spatialDims);
@@ -91,8 +93,9 @@ nlohmann::json NetworkSpec::toJson() const {
   for (const auto& c : convs)
     convJson.push_back({{"channels", c.channels}, {"kernel", c.kernel}, {"pool_after", c.poolAfter}});
   return {{"name", name},         {"spatial_dims", spatialDims}, {"input_size", inputSize},
-          {"convs", convJson},    {"pool_size", poolSize},       {"pool_ceil", poolCeil},
-          {"feature_dim", featureDim}, {"global_pool", globalPool}, {"flat_size", flatSize()}};
+          {"in_channels", inChannels}, {"convs", convJson}, {"pool_size", poolSize},
+          {"pool_ceil", poolCeil},    {"feature_dim", featureDim}, {"global_pool", globalPool},
+          {"flat_size", flatSize()}};
 }
 
 NetworkSpec NetworkSpec::fromJson(const nlohmann::json& j) {
@@ -105,10 +108,11 @@ NetworkSpec NetworkSpec::fromJson(const nlohmann::json& j) {
     s.poolCeil = j.at("pool_ceil").get<bool>();
     s.featureDim = j.at("feature_dim").get<int>();
     s.globalPool = j.value("global_pool", false);  // absent in models saved before the option existed
+    s.inChannels = j.value("in_channels", 1);       // absent in models saved before channels existed
     for (const auto& c : j.at("convs"))
       s.convs.push_back({c.at("channels").get<int>(), c.at("kernel").get<int>(), c.at("pool_after").get<bool>()});
-    if ((s.spatialDims != 2 && s.spatialDims != 3) || s.inputSize < 1 || s.poolSize < 1 || s.featureDim < 1 ||
-        s.convs.empty())
+    if ((s.spatialDims != 2 && s.spatialDims != 3) || s.inputSize < 1 || s.inChannels < 1 || s.poolSize < 1 ||
+        s.featureDim < 1 || s.convs.empty())
       throw InputError("invalid network description");
     for (const auto& c : s.convs)
       if (c.channels < 1 || c.kernel < 1) throw InputError("invalid convolution in network description");

@@ -3,6 +3,8 @@
 // A network is a trunk of valid (unpadded, stride-1) convolutions, each followed by batch norm and
 // ReLU and optionally by a max-pool, then one linear layer to `featureDim` and L2 normalisation.
 // 2D image sets are run as 3D with depth 1: kernels and pools then have depth 1.
+// A sample has `inChannels` co-registered channels (e.g. FLAIR and T1c MR on one grid), which only the first
+// convolution sees: every later layer is the same for any channel count.
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@ struct NetworkSpec {
   std::string name = "paper3d";
   int spatialDims = 3;  // 2 = image sets: implemented as 3D with depth 1 (kernel and pool depth 1)
   int inputSize = 27;   // w
+  int inChannels = 1;   // input channels of the first convolution (co-registered volumes)
   std::vector<ConvLayerSpec> convs;  // paper3d: {50,5,true},{50,5,false},{50,5,false}
   int poolSize = 2;
   bool poolCeil = false;  // floor pooling gives the paper's 1350 = 50*3^3 (JULE's Lua code uses ceil)
@@ -34,8 +37,10 @@ struct NetworkSpec {
   int trunkOutputSize() const;
   int trunkChannels() const;
   int flatSize() const;  // channels * trunkOutputSize^spatialDims (1350 for paper3d); channels with globalPool
-  // Number of input values per sample: inputSize^spatialDims.
+  // Number of input values per sample: inChannels * inputSize^spatialDims, laid out channel by channel.
   int inputVoxels() const;
+  // Voxels of one channel of a sample: inputSize^spatialDims.
+  int spatialVoxels() const;
   // Multiply-accumulates of one forward pass of one sample (convolutions and linear layer).
   double macsPerSample() const;
 

@@ -6,7 +6,7 @@ namespace F = torch::nn::functional;
 
 PatchNetworkImpl::PatchNetworkImpl(const NetworkSpec& spec) : spec_(spec) {
   spec_.trunkOutputSize();  // throws for an input too small for the layers
-  int cin = 1;
+  int cin = spec_.inChannels;
   for (std::size_t i = 0; i < spec_.convs.size(); ++i) {
     const auto& c = spec_.convs[i];
     int kd = spec_.spatialDims == 3 ? c.kernel : 1;
@@ -32,7 +32,7 @@ PatchNetworkImpl::PatchNetworkImpl(const NetworkSpec& spec) : spec_(spec) {
 }
 
 torch::Tensor PatchNetworkImpl::trunk(torch::Tensor x) {
-  if (x.dim() == 4) x = x.unsqueeze(2);  // N x 1 x h x w image batch -> depth 1
+  if (x.dim() == 4) x = x.unsqueeze(2);  // N x C x h x w image batch -> depth 1
   if (spec_.spatialDims == 2) return trunk2d(x);
   for (std::size_t i = 0; i < convs.size(); ++i) {
     x = torch::relu(bns[i]->forward(convs[i]->forward(x)));

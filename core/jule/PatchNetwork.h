@@ -4,7 +4,8 @@
 //
 // Block: Conv3d(valid, stride 1) -> BatchNorm3d(eps 1e-5, momentum 0.1) -> ReLU [-> MaxPool3d(poolSize)],
 // head: flatten -> Linear(flat, featureDim) -> L2 normalisation (eps 1e-10), as in JULE's Torch models.
-// 2D specs use depth-1 kernels and pools, input N x 1 x 1 x h x w (N x 1 x h x w is accepted too).
+// 2D specs use depth-1 kernels and pools, input N x C x 1 x h x w (N x C x h x w is accepted too), where
+// C = spec.inChannels (1 for a single volume).
 // Initialisation follows JULE (jule-reference.md §4): conv/linear weights ~ N(0, 0.01), biases 0,
 // BN weight ~ U(0,1), BN bias 0. It draws from torch's default generator: seed it (torch::manual_seed)
 // before constructing for reproducible weights.
@@ -20,7 +21,7 @@ namespace jseg {
 class PatchNetworkImpl : public torch::nn::Module {
 public:
   explicit PatchNetworkImpl(const NetworkSpec& spec);
-  // N x 1 x w x w x w -> N x featureDim, L2-normalised rows.
+  // N x C x w x w x w -> N x featureDim, L2-normalised rows (C = spec.inChannels).
   torch::Tensor forward(torch::Tensor x);
   // Conv blocks (conv, BN, ReLU, pool where set) before flatten: N x C x t x t x t (t x t for 2D: depth 1).
   torch::Tensor trunk(torch::Tensor x);

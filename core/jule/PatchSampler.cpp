@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 #include <set>
+#include <string>
 
 #include "core/base/Errors.h"
 
@@ -33,15 +34,60 @@ Bounds centreBounds(const Volume& v, int w) {
 
 bool inRange(float v, double lo, double hi) { return v >= lo && v <= hi; }
 
+std::string dimsText(const std::array<int64_t, 3>& d) {
+  return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" + std::to_string(d[2]);
+}
+
+void checkRoi(const Volume& v, const Mask* roi) {
+  if (!roi) return;
+  if (roi->geom.dims != v.dims() || roi->inside.size() != v.geom.voxelCount())
+    throw InputError("the region of interest (" + dimsText(roi->geom.dims) + ") does not have the volume's dims (" +
+                     dimsText(v.dims()) + ")");
+}
+
+bool isCandidate(const Volume& v, const Mask* roi, int64_t x, int64_t y, int64_t z, double lo, double hi) {
+  const std::size_t i = v.geom.index(x, y, z);
+  return inRange(v.voxels[i], lo, hi) && (!roi || roi->inside[i]);
+}
+
+// Mean and population deviation of channel c over all patches, summed in patch order so that one channel
+// gives exactly meanStd() of the whole buffer.
+std::array<double, 2> channelMeanStd(const PatchSet& ps, int c) {
+  const std::size_t pv = ps.patchVoxels(), stride = ps.patchValues();
+  const std::size_t values = pv * std::size_t(ps.count);
+  if (values == 0) return {0.0, 1.0};
+  double s = 0;
+  for (int i = 0; i < ps.count; ++i) {
+    const float* p = ps.data.data() + stride * std::size_t(i) + pv * std::size_t(c);
+    for (std::size_t k = 0; k < pv; ++k) s += p[k];
+  }
+  double mean = s / double(values);
+  double ss = 0;
+  for (int i = 0; i < ps.count; ++i) {
+    const float* p = ps.data.data() + stride * std::size_t(i) + pv * std::size_t(c);
+    for (std::size_t k = 0; k < pv; ++k) ss += (p[k] - mean) * (p[k] - mean);
+  }
+  double sd = std::sqrt(ss / double(values));
+  if (!(sd > 0) || !std::isfinite(sd)) sd = 1.0;
+  return {mean, sd};
+}
+
 } // namespace
 
-int64_t PatchSampler::countCandidates(const Volume& volume, int patchSize, double lo, double hi) {
+int64_t PatchSampler::countCandidates(const Volume& volume, int patchSize, double lo, double hi, const Mask* roi) {
   Bounds b = centreBounds(volume, patchSize);
+  checkRoi(volume, roi);
   int64_t n = 0;
   for (int64_t z = b.lo[2]; z <= b.hi[2]; ++z)
     for (int64_t y = b.lo[1]; y <= b.hi[1]; ++y)
-      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) n += inRange(volume.at(x, y, z), lo, hi);
+      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) n += isCandidate(volume, roi, x, y, z, lo, hi);
   return n;
+}
+
+void PatchSampler::extract(const std::vector<const Volume*>& channels, const std::array<int64_t, 3>& c, int w,
+                           float* out) {
+  const std::size_t pv = std::size_t(w) * w * w;
+  for (std::size_t k = 0; k < channels.size(); ++k) extract(*channels[k], c, w, out + k * pv);
 }
 
 void PatchSampler::extract(const Volume& volume, const std::array<int64_t, 3>& c, int w, float* out) {
@@ -71,9 +117,45 @@ void PatchSampler::standardizeInPlace(std::vector<float>& values, double mean, d
   for (float& v : values) v = static_cast<float>((v - mean) * inv);
 }
 
+void PatchSampler::standardizeChannels(PatchSet& ps) {
+  const std::size_t pv = ps.patchVoxels(), stride = ps.patchValues();
+  ps.channelMean.assign(std::size_t(ps.channels), 0.0);
+  ps.channelStd.assign(std::size_t(ps.channels), 1.0);
+  for (int c = 0; c < ps.channels; ++c) {
+    auto ms = channelMeanStd(ps, c);
+    ps.channelMean[c] = ms[0];
+    ps.channelStd[c] = ms[1];
+    const double inv = 1.0 / ms[1];
+    for (int i = 0; i < ps.count; ++i) {
+      float* p = ps.data.data() + stride * std::size_t(i) + pv * std::size_t(c);
+      for (std::size_t k = 0; k < pv; ++k) p[k] = static_cast<float>((p[k] - ms[0]) * inv);
+    }
+  }
+  ps.mean = ps.channelMean.empty() ? 0.0 : ps.channelMean[0];
+  ps.std = ps.channelStd.empty() ? 1.0 : ps.channelStd[0];
+  ps.standardized = true;
+}
+
 PatchSet PatchSampler::sample(const Volume& volume, const PatchSamplerOptions& o, const TaskContext* ctx) {
+  return sample(std::vector<const Volume*>{&volume}, o, ctx);
+}
+
+PatchSet PatchSampler::sample(const std::vector<const Volume*>& channels, const PatchSamplerOptions& o,
+                              const TaskContext* ctx) {
+  if (channels.empty()) throw InputError("no volume to sample patches from");
+  for (std::size_t k = 0; k < channels.size(); ++k) {
+    if (!channels[k]) throw InputError("channel " + std::to_string(k + 1) + " has no volume");
+    if (channels[k]->dims() != channels[0]->dims() || channels[k]->voxels.size() != channels[0]->voxels.size())
+      throw InputError("channel " + std::to_string(k + 1) +
+                       (channels[k]->sourcePath.empty() ? "" : " (" + channels[k]->sourcePath + ")") + " is " +
+                       dimsText(channels[k]->dims()) + " but channel 1" +
+                       (channels[0]->sourcePath.empty() ? "" : " (" + channels[0]->sourcePath + ")") + " is " +
+                       dimsText(channels[0]->dims()) + "; channels must be co-registered on one grid");
+  }
+  const Volume& volume = *channels[0];
   if (o.count < 1) throw InputError("the number of training patches must be at least 1");
   Bounds b = centreBounds(volume, o.patchSize);
+  checkRoi(volume, o.roi);
   reportProgress(ctx, 0.0, "finding patch centres");
 
   // Two passes so memory stays O(count) even on huge volumes: count valid centres per slice, draw
@@ -84,16 +166,18 @@ PatchSet PatchSampler::sample(const Volume& volume, const PatchSamplerOptions& o
     checkCancel(ctx);
     int64_t n = 0;
     for (int64_t y = b.lo[1]; y <= b.hi[1]; ++y)
-      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) n += inRange(volume.at(x, y, z), o.lo, o.hi);
+      for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) n += isCandidate(volume, o.roi, x, y, z, o.lo, o.hi);
     perSlice[z - b.lo[2]] = n;
     total += n;
   }
   if (total == 0)
-    throw InputError("no voxel at least " + std::to_string(b.r) +
-                     " voxels from the border has an intensity inside the threshold range; widen the threshold");
+    throw InputError("no voxel at least " + std::to_string(b.r) + " voxels from the border has an intensity inside the "
+                     "threshold range" + std::string(o.roi ? " and lies in the region of interest" : "") +
+                     "; widen the threshold");
   if (total < o.count)
     throw InputError("only " + std::to_string(total) + " voxels are valid patch centres (intensity in the threshold "
-                     "range and a full patch inside the volume), fewer than the " + std::to_string(o.count) +
+                     "range" + std::string(o.roi ? ", inside the region of interest" : "") +
+                     " and a full patch inside the volume), fewer than the " + std::to_string(o.count) +
                      " patches requested; lower the number of patches or widen the threshold");
 
   std::mt19937_64 rng(o.seed);
@@ -106,6 +190,7 @@ PatchSet PatchSampler::sample(const Volume& volume, const PatchSamplerOptions& o
   PatchSet ps;
   ps.patchSize = o.patchSize;
   ps.count = o.count;
+  ps.channels = int(channels.size());
   ps.candidates = total;
   ps.centres.reserve(o.count);
   auto it = ranks.begin();
@@ -119,7 +204,7 @@ PatchSet PatchSampler::sample(const Volume& volume, const PatchSamplerOptions& o
     checkCancel(ctx);
     for (int64_t y = b.lo[1]; y <= b.hi[1]; ++y)
       for (int64_t x = b.lo[0]; x <= b.hi[0]; ++x) {
-        if (!inRange(volume.at(x, y, z), o.lo, o.hi)) continue;
+        if (!isCandidate(volume, o.roi, x, y, z, o.lo, o.hi)) continue;
         if (it != ranks.end() && *it == seen) {
           ps.centres.push_back({x, y, z});
           ++it;
@@ -131,19 +216,13 @@ PatchSet PatchSampler::sample(const Volume& volume, const PatchSamplerOptions& o
   std::shuffle(ps.centres.begin(), ps.centres.end(), rng);
 
   reportProgress(ctx, 0.5, "extracting patches");
-  const std::size_t pv = ps.patchVoxels();
+  const std::size_t pv = ps.patchValues();
   ps.data.resize(pv * std::size_t(o.count));
   for (int i = 0; i < o.count; ++i) {
     if (i % 256 == 0) checkCancel(ctx);
-    extract(volume, ps.centres[i], o.patchSize, ps.data.data() + pv * std::size_t(i));
+    extract(channels, ps.centres[i], o.patchSize, ps.data.data() + pv * std::size_t(i));
   }
-  if (o.standardize) {
-    auto ms = meanStd(ps.data);
-    ps.mean = ms[0];
-    ps.std = ms[1];
-    standardizeInPlace(ps.data, ps.mean, ps.std);
-    ps.standardized = true;
-  }
+  if (o.standardize) standardizeChannels(ps);
   reportProgress(ctx, 1.0, "patches ready");
   return ps;
 }

@@ -7,14 +7,14 @@ namespace jseg {
 // Multi-source breadth-first search from every voxel in the window over the 6-neighbourhood: each outside
 // voxel takes the value of the inside voxel its wave came from (nearest in the city-block metric), so a patch
 // at the specimen's edge sees its own tissue continued instead of a step to a constant of no tissue.
-Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi, const Mask* roi) {
+Volume fillOutsideRegionNearest(const Volume& vol, const Mask& inside) {
   Volume filled = vol;
   const auto& d = vol.geom.dims;
   const std::size_t n = vol.voxels.size();
   std::vector<uint8_t> done(n, 0);
   std::vector<std::size_t> frontier, next;
   for (std::size_t i = 0; i < n; ++i)
-    if (vol.voxels[i] >= lo && vol.voxels[i] <= hi && (!roi || roi->inside[i])) {
+    if (inside.inside[i]) {
       done[i] = 1;
       frontier.push_back(i);
     }
@@ -41,25 +41,25 @@ Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi, const Mas
   return filled;
 }
 
-Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule, const Mask* roi) {
-  if (rule == "nearest") return fillOutsideWindowNearest(vol, lo, hi, roi);
-  auto inside = [&](std::size_t i) {
-    const float v = vol.voxels[i];
-    return v >= lo && v <= hi && (!roi || roi->inside[i]);
-  };
+Volume fillOutsideRegion(const Volume& vol, const Mask& inside, const std::string& rule) {
+  if (rule == "nearest") return fillOutsideRegionNearest(vol, inside);
   Volume filled = vol;
   double sum = 0;
   std::size_t n = 0;
   for (std::size_t i = 0; i < vol.voxels.size(); ++i)
-    if (inside(i)) sum += vol.voxels[i], ++n;
+    if (inside.inside[i]) sum += vol.voxels[i], ++n;
   const float fill = n ? static_cast<float>(sum / double(n)) : 0.f;
   for (std::size_t i = 0; i < vol.voxels.size(); ++i)
-    if (!inside(i)) filled.voxels[i] = fill;
+    if (!inside.inside[i]) filled.voxels[i] = fill;
   return filled;
 }
 
-PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
-                               const TaskContext* ctx) {
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule) {
+  return fillOutsideRegion(vol, thresholdMask(vol, lo, hi), rule);
+}
+
+PatchSet sampleTrainingPatches(const std::vector<const Volume*>& channels, const std::vector<const Volume*>& nets,
+                               const Parameters& params, float lo, float hi, const Mask* roi, const TaskContext* ctx) {
   const ParameterValues v = params.values();
   PatchSamplerOptions so;
   so.patchSize = v.patchSize;
@@ -68,20 +68,21 @@ PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Param
   so.hi = hi;
   so.seed = static_cast<uint64_t>(v.seed);
   so.standardize = v.standardizePatches;
-  PatchSet patches = PatchSampler::sample(vol, so, ctx);  // centres chosen on the real intensities
-  if (&net != &vol) {
-    // Same centres, patches cut from the filled volume, standardised again.
+  so.roi = roi;
+  PatchSet patches = PatchSampler::sample(channels, so, ctx);  // centres chosen on the real intensities
+  if (nets != channels) {
+    // Same centres, patches cut from the filled channels, standardised again.
     for (int i = 0; i < patches.count; ++i)
-      PatchSampler::extract(net, patches.centres[i], so.patchSize,
-                            patches.data.data() + std::size_t(i) * patches.patchVoxels());
-    if (so.standardize) {
-      auto ms = PatchSampler::meanStd(patches.data);
-      PatchSampler::standardizeInPlace(patches.data, ms[0], ms[1]);
-      patches.mean = ms[0];
-      patches.std = ms[1];
-    }
+      PatchSampler::extract(nets, patches.centres[std::size_t(i)], so.patchSize,
+                            patches.data.data() + std::size_t(i) * patches.patchValues());
+    if (so.standardize) PatchSampler::standardizeChannels(patches);
   }
   return patches;
+}
+
+PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
+                               const TaskContext* ctx) {
+  return sampleTrainingPatches({&vol}, {&net}, params, lo, hi, nullptr, ctx);
 }
 
 JuleResult trainJuleNetworks(const PatchSet& patches, const Parameters& params, const JuleEventSink& events,
@@ -90,6 +91,7 @@ JuleResult trainJuleNetworks(const PatchSet& patches, const Parameters& params, 
   JuleResult first;
   for (int m = 0; m < count; ++m) {
     JuleOptions o = JuleOptions::fromParameters(params);
+    o.network.inChannels = patches.channels;  // the first convolution takes every channel of the patches
     o.seed += uint64_t(m);
     TaskContext c = stageContext(ctx, double(m) / count, double(m + 1) / count,
                                  "network " + std::to_string(m + 1) + "/" + std::to_string(count));

@@ -3,6 +3,7 @@
 // input is prepared outside the threshold window, how training patches are sampled, and JULE on several
 // networks. Torch-free header.
 #include <string>
+#include <vector>
 
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
@@ -14,13 +15,18 @@
 
 namespace jseg {
 
-// fill_outside_window: a copy of the volume with voxels outside [lo, hi] (or outside the region of interest, when
-// given) replaced by the mean of those inside. rule "nearest": each outside voxel takes the value of the nearest
-// voxel inside (the tissue continues).
-Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule = "mean",
-                         const Mask* roi = nullptr);
-Volume fillOutsideWindowNearest(const Volume& vol, float lo, float hi, const Mask* roi = nullptr);
-// Training patches: centres drawn on `vol` (threshold), voxels cut from `net` (vol itself or its filled copy).
+// fill_outside_window: a copy of the volume with the voxels outside `inside` (the window, within the region of
+// interest) replaced by the mean of those inside. rule "nearest": each outside voxel takes the value of the
+// nearest voxel inside (the tissue continues). Every channel is filled outside the same voxels.
+Volume fillOutsideRegion(const Volume& vol, const Mask& inside, const std::string& rule = "mean");
+// The same with `inside` = the voxels of `vol` in [lo, hi].
+Volume fillOutsideWindow(const Volume& vol, float lo, float hi, const std::string& rule = "mean");
+// Training patches: centres drawn on the first channel (threshold window, inside `roi` when given), voxels cut
+// from `nets` (the channels themselves or their filled copies), standardised per channel.
+PatchSet sampleTrainingPatches(const std::vector<const Volume*>& channels, const std::vector<const Volume*>& nets,
+                               const Parameters& params, float lo, float hi, const Mask* roi,
+                               const TaskContext* ctx = nullptr);
+// One channel, no region.
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);
 

@@ -1,6 +1,9 @@
 #include "core/pipeline/SegmentationSession.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
@@ -50,6 +53,18 @@ const std::set<std::string>& segmentationTimeParameters() {
   return names;
 }
 
+// "…/flair.nii.gz" -> "flair": how a channel is named in the model, the baselines and run.json.
+std::string channelNameOf(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  if (name.empty()) name = fs::path(path).parent_path().filename().string();
+  for (const char* ext : {".gz", ".nii", ".tiff", ".tif", ".dcm"})
+    if (name.size() > std::strlen(ext) && name.compare(name.size() - std::strlen(ext), std::string::npos, ext) == 0)
+      name.resize(name.size() - std::strlen(ext));
+  for (auto& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') c = '_';
+  return name.empty() ? "channel" : name;
+}
+
 } // namespace
 
 struct SegmentationSession::State {
@@ -59,9 +74,11 @@ struct SegmentationSession::State {
   std::shared_ptr<const LabelVolume> truth;
   std::string truthPath;  // "" for the phantom's own truth
   std::shared_ptr<const Mask> roi;
+  std::vector<std::shared_ptr<const Volume>> moreChannels;
+  std::vector<std::string> channelNames{"intensity"};
   Clock::time_point opened = Clock::now();
-  // The network's input (the volume, or its copy filled outside the window) and what it was made for.
-  std::shared_ptr<const Volume> filled;
+  // The networks' input channels (the volume's, or their copies filled outside the window) and what for.
+  std::vector<std::shared_ptr<const Volume>> filled;
   std::string filledFor;
   std::shared_ptr<const JuleModel> model;
   std::string modelPath;
@@ -155,8 +172,10 @@ void SegmentationSession::setVolume(std::shared_ptr<const Volume> volume, Sessio
   s_->truth = std::move(truth);
   s_->truthPath.clear();
   s_->roi.reset();
+  s_->moreChannels.clear();
+  s_->channelNames = {s_->input.demo || s_->input.path.empty() ? std::string("intensity") : channelNameOf(s_->input.path)};
   s_->opened = Clock::now();
-  s_->filled.reset();
+  s_->filled.clear();
   s_->filledFor.clear();
   s_->dropFeatures();
   s_->scores = json::object();
@@ -188,9 +207,41 @@ void SegmentationSession::setRoi(std::shared_ptr<const Mask> roi, const std::str
   std::lock_guard<std::mutex> lock(mutex_);
   s_->roi = std::move(roi);
   s_->input.maskPath = s_->roi ? path : std::string();
-  s_->filled.reset();
+  s_->filled.clear();
   s_->filledFor.clear();
   s_->dropFeatures();
+}
+
+void SegmentationSession::addChannel(const std::string& path, const TaskContext* ctx) {
+  requireVolume();
+  auto v = std::make_shared<const Volume>(readVolume(path, {}, ctx));
+  addChannel(v, channelNameOf(path));
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_->input.channelPaths.push_back(path);
+}
+
+void SegmentationSession::addChannel(std::shared_ptr<const Volume> channel, const std::string& name) {
+  requireVolume();
+  requireSameGrid(channel->geom, volume()->geom, "channel " + name);
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string unique = name;
+  for (int i = 2; std::find(s_->channelNames.begin(), s_->channelNames.end(), unique) != s_->channelNames.end(); ++i)
+    unique = name + "_" + std::to_string(i);
+  s_->moreChannels.push_back(std::move(channel));
+  s_->channelNames.push_back(unique);
+  s_->filled.clear();
+  s_->filledFor.clear();
+  s_->dropFeatures();
+}
+
+std::vector<std::shared_ptr<const Volume>> SegmentationSession::moreChannels() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->moreChannels;
+}
+
+std::vector<std::string> SegmentationSession::channelNames() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->channelNames;
 }
 
 std::shared_ptr<const Mask> SegmentationSession::roi() const {
@@ -235,17 +286,25 @@ std::size_t SegmentationSession::windowVoxels() const {
   return n;
 }
 
-std::shared_ptr<const Volume> SegmentationSession::networkInput(const Parameters& p, std::shared_ptr<const Volume> vol) {
+std::vector<std::shared_ptr<const Volume>> SegmentationSession::networkInputs(const Parameters& p,
+                                                                             std::shared_ptr<const Volume> vol) {
   const ParameterValues v = p.values();
-  if (!v.fillOutsideWindow) return vol;
+  std::vector<std::shared_ptr<const Volume>> channels{vol};
+  const auto more = moreChannels();
+  channels.insert(channels.end(), more.begin(), more.end());
+  if (!v.fillOutsideWindow) return channels;
   const std::string key = fmt(v.thresholdLo, 9) + ":" + fmt(v.thresholdHi, 9) + ":" + v.fillRule;
   const auto r = roi();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (s_->filled && s_->filledFor == key && s_->volume == vol) return s_->filled;
+    if (s_->filled.size() == channels.size() && s_->filledFor == key && s_->volume == vol) return s_->filled;
   }
-  const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
-  auto filled = std::make_shared<const Volume>(fillOutsideWindow(*vol, lo, hi, v.fillRule, r.get()));
+  // Every channel is filled outside the same voxels: the first channel's window inside the region.
+  Mask inside = thresholdMask(*vol, float(v.thresholdLo), float(v.thresholdHi));
+  if (r)
+    for (std::size_t i = 0; i < inside.inside.size(); ++i) inside.inside[i] &= r->inside[i];
+  std::vector<std::shared_ptr<const Volume>> filled;
+  for (const auto& c : channels) filled.push_back(std::make_shared<const Volume>(fillOutsideRegion(*c, inside, v.fillRule)));
   log("outside the window filled (" + v.fillRule + ")");
   std::lock_guard<std::mutex> lock(mutex_);
   if (s_->volume == vol) {
@@ -253,6 +312,12 @@ std::shared_ptr<const Volume> SegmentationSession::networkInput(const Parameters
     s_->filledFor = key;
   }
   return filled;
+}
+
+std::vector<const Volume*> SegmentationSession::raw(const std::vector<std::shared_ptr<const Volume>>& volumes) {
+  std::vector<const Volume*> out;
+  for (const auto& v : volumes) out.push_back(v.get());
+  return out;
 }
 
 // ---------------------------------------------------------------- model
@@ -267,16 +332,22 @@ JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskCon
   const SessionInput in = input();
   TorchRuntime::configureThreads(v.threads);
   const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
-  const auto net = networkInput(p, vol);
+  std::vector<std::shared_ptr<const Volume>> channels{vol};
+  const auto more = moreChannels();
+  channels.insert(channels.end(), more.begin(), more.end());
+  const auto nets = networkInputs(p, vol);
+  const auto r = roi();
   TaskContext sc = stageContext(ctx, 0.0, 0.07, "patches");
-  PatchSet patches = sampleTrainingPatches(*vol, *net, p, lo, hi, ctx ? &sc : nullptr);
+  PatchSet patches = sampleTrainingPatches(raw(channels), raw(nets), p, lo, hi, r.get(), ctx ? &sc : nullptr);
   log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "^3 from " +
-      std::to_string(patches.candidates) + " candidates");
+      std::to_string(patches.candidates) + " candidates" +
+      (patches.channels > 1 ? ", " + std::to_string(patches.channels) + " channels" : std::string()));
   TaskContext tc = stageContext(ctx, 0.07, 1.0, "JULE");
   JuleResult jr = trainJuleNetworks(patches, p, events, ctx ? &tc : nullptr);
   // The model carries everything that made it, so a later run (GUI or CLI) can prepare its input the same way
   // and a user can see where it came from.
   jr.model.parameters = p.toJson();
+  jr.model.channelNames = channelNames();
   jr.model.trainedOn = {{"input", in.name()}, {"dims", vol->geom.dims}, {"spacing_mm", vol->geom.spacing}};
   log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods" +
       (v.networks > 1 ? " per network, " + std::to_string(v.networks) + " networks, "
@@ -328,6 +399,17 @@ std::vector<std::string> SegmentationSession::loadModel(const std::string& path)
     }
   }
   p.set("networks", int(model->networks().size()));  // what run.json and the project record
+  if (volume()) {
+    const auto names = channelNames();
+    if (int(names.size()) != model->channels()) {
+      std::string modelNames, given;
+      for (const auto& n : model->inputNames()) modelNames += (modelNames.empty() ? "" : ", ") + n;
+      for (const auto& n : names) given += (given.empty() ? "" : ", ") + n;
+      throw InputError("the model " + path + " was trained on " + std::to_string(model->channels()) + " channel" +
+                       (model->channels() == 1 ? "" : "s") + " (" + modelNames + ") but " + std::to_string(names.size()) +
+                       (names.size() == 1 ? " volume was" : " volumes were") + " given (" + given + ")");
+    }
+  }
   // The model's patch size may exceed the user's stride bound etc.: validate the combination now, not mid-run.
   p.validate();
   log("model " + path + " (" + model->spec.name + ", " + std::to_string(model->networks().size()) +
@@ -379,7 +461,8 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   const int stride = v.stride;
   const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
   ModelFeatures extractor(*m, v.threads);
-  auto grid = std::make_shared<FeatureGrid>(extractor.layout(*vol, stride, lo, hi));  // window on real intensities
+  const auto r = roi();
+  auto grid = std::make_shared<FeatureGrid>(extractor.layout(*vol, stride, lo, hi, r));  // window on real intensities
   FeaturePlan plan = extractor.plan(*grid);
   const FeatureSmoothing smoothing(v.featureSmoothing, v.threads);
   plan.memory.workingBytes = std::max(plan.memory.workingBytes, smoothing.workingBytes(*grid));
@@ -388,9 +471,9 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
                           ") or a smaller region");
   log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + ", " +
       plan.memory.describe());
-  const auto net = networkInput(p, vol);
+  const auto nets = networkInputs(p, vol);
   TaskContext fc = stageContext(ctx, 0.0, 0.95, "");
-  extractor.compute(*grid, *net, ctx ? &fc : nullptr);
+  extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);
   if (v.featureSmoothing > 0)
     log("feature smoothing over " + std::to_string(v.featureSmoothing) + " voxels (" +
         std::to_string(smoothing.latticeRadius(stride)) + " grid steps)");
@@ -540,8 +623,11 @@ std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskCo
   const auto vol = volume();
   EvaluationInputs in;
   in.volume = vol.get();
-  const auto net = networkInput(p, vol);
-  in.networkInput = net.get();
+  const auto nets = networkInputs(p, vol);
+  in.networkInputs = raw(nets);
+  const auto more = moreChannels();
+  in.moreChannels = raw(more);
+  in.channelNames = channelNames();
   in.truth = t.get();
   const auto grid = features();
   in.layout = grid.get();
@@ -619,7 +705,6 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
   }
 
   // The project beside the outputs reruns this exactly: `juleseg-cli run --project OUTDIR/project.juleseg`.
-  const auto w = window();
   Project project;
   project.demo = in.demo;
   if (!in.demo) {
@@ -628,10 +713,10 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
   }
   project.read = in.read;
   if (!in.maskPath.empty()) project.maskPath = fs::absolute(in.maskPath).string();
+  for (const auto& c : in.channelPaths) project.channelPaths.push_back(fs::absolute(c).string());
   project.parameters = p;
   project.parameters.set("k", k);
-  project.parameters.set("threshold_lo", double(w[0]));
-  project.parameters.set("threshold_hi", double(w[1]));
+
   project.k = k;
   project.labels = table;
   project.modelFile = modelInFolder ? fs::path(modelFile).filename().string()
@@ -650,9 +735,10 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
     run["device"] = s_->model ? s_->model->device : "cpu";
     run["input"] = in.name();
     if (!in.maskPath.empty()) run["mask"] = in.maskPath;
+    run["channels"] = s_->channelNames;
     run["dims"] = vol->geom.dims;
     run["spacing_mm"] = vol->geom.spacing;
-    run["threshold"] = {w[0], w[1]};
+    run["threshold"] = {v.thresholdLo, v.thresholdHi};
     run["parameters"] = p.toJson();
     run["seed"] = v.seed;
     run["model"] = modelFile;

@@ -45,6 +45,7 @@ struct SessionInput {
   bool demo = false;
   ReadOptions read;
   std::string maskPath;  // the region of interest, when one was given
+  std::vector<std::string> channelPaths;  // channels after the first
   std::string name() const { return demo ? "demo:phantom" : path; }
 };
 
@@ -86,6 +87,13 @@ public:
   void loadMask(const std::string& path, const TaskContext* ctx = nullptr);
   void setRoi(std::shared_ptr<const Mask> roi, const std::string& path = {});
   std::shared_ptr<const Mask> roi() const;
+  // A co-registered volume on the same grid (another MR contrast): the networks and the baselines see every
+  // channel; the threshold window applies to the first. InputError when its grid differs.
+  void addChannel(const std::string& path, const TaskContext* ctx = nullptr);
+  void addChannel(std::shared_ptr<const Volume> channel, const std::string& name);
+  // Every channel after the first, and the names of all (the first's included: its file name without extension).
+  std::vector<std::shared_ptr<const Volume>> moreChannels() const;
+  std::vector<std::string> channelNames() const;
   std::shared_ptr<const Volume> volume() const;
   std::shared_ptr<const LabelVolume> truth() const;
   SessionInput input() const;
@@ -136,7 +144,9 @@ public:
 private:
   struct State;
   void log(const std::string& line) const;
-  std::shared_ptr<const Volume> networkInput(const Parameters& p, std::shared_ptr<const Volume> vol);
+  // Every channel as the networks see it: filled outside the window and region when fill_outside_window is on.
+  std::vector<std::shared_ptr<const Volume>> networkInputs(const Parameters& p, std::shared_ptr<const Volume> vol);
+  static std::vector<const Volume*> raw(const std::vector<std::shared_ptr<const Volume>>& volumes);
   void requireVolume() const;
 
   mutable std::mutex mutex_;

@@ -32,6 +32,7 @@ void Project::save(const std::string& path) const {
   j["labels"] = labelsJson;
   j["view"] = view;
   if (!maskPath.empty()) j["mask"] = maskPath;
+  if (!channelPaths.empty()) j["channels"] = channelPaths;
   j["model"] = modelFile;
   j["label_volume"] = labelFile;
   j["versions"] = versions;
@@ -72,6 +73,7 @@ Project Project::load(const std::string& path) {
     p.view = j.value("view", json::object());
     p.modelFile = j.value("model", "");
     p.maskPath = j.value("mask", "");
+    p.channelPaths = j.value("channels", std::vector<std::string>{});
     p.labelFile = j.value("label_volume", "");
     p.versions = j.value("versions", json::object());
   } catch (const json::exception& e) {

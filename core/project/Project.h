@@ -17,6 +17,7 @@ namespace jseg {
 struct Project {
   std::string inputPath;      // absolute path of the volume ("" for the demo phantom)
   std::string maskPath;       // absolute path of the region of interest ("" for none)
+  std::vector<std::string> channelPaths;  // absolute paths of the channels after the first
   std::string inputSha256;    // of the file or folder when saved
   bool demo = false;
   ReadOptions read;           // DICOM series, spacing override

@@ -69,6 +69,7 @@ struct DenseFeatureExtractor::Impl {
   std::array<int, 3> down{1, 1, 1};    // total pooling factor per axis
   bool denseExact = true;
   std::string denseWhyNot;
+  std::vector<float> chMean, chInv;  // per input channel: input = (voxel - mean) * inv
 
   int poolDepth() const { return spec.spatialDims == 3 ? spec.poolSize : 1; }
 
@@ -104,13 +105,13 @@ struct DenseFeatureExtractor::Impl {
       peak = std::max(peak, 4.0 * c.channels / res);
       if (c.poolAfter) res *= double(spec.poolSize) * spec.poolSize * poolDepth();
     }
-    return 3 * peak + 8;
+    return 3 * peak + 8.0 * spec.inChannels;
   }
 
   // Multiply-adds of one dense pass over an input box (x, y, z) with the head at grid points `points`.
   double boxMacs(std::array<int64_t, 3> box, double points) const {
     double macs = 0;
-    int cin = 1;
+    int cin = spec.inChannels;
     std::array<double, 3> s{double(box[0]), double(box[1]), double(box[2])};
     for (const auto& c : spec.convs) {
       double kz = spec.spatialDims == 3 ? c.kernel : 1;
@@ -132,8 +133,9 @@ struct DenseFeatureExtractor::Impl {
   }
 
   FeaturePlan plan(const FeatureGrid& grid) const;
-  void dense(FeatureGrid& grid, const Volume& vol, const FeaturePlan& plan, const TaskContext* ctx) const;
-  void perPatch(FeatureGrid& grid, const Volume& vol, const TaskContext* ctx) const;
+  void dense(FeatureGrid& grid, const std::vector<const Volume*>& vols, const FeaturePlan& plan,
+             const TaskContext* ctx) const;
+  void perPatch(FeatureGrid& grid, const std::vector<const Volume*>& vols, const TaskContext* ctx) const;
 };
 
 DenseFeatureExtractor::DenseFeatureExtractor(std::shared_ptr<PatchNetworkImpl> network, DenseFeatureOptions options)
@@ -143,6 +145,21 @@ DenseFeatureExtractor::DenseFeatureExtractor(std::shared_ptr<PatchNetworkImpl> n
   impl_->net = std::move(network);
   impl_->opt = options;
   impl_->spec = impl_->net->spec();
+  const int channels = impl_->spec.inChannels;
+  if (options.channelMean.empty() != options.channelStd.empty() ||
+      (!options.channelMean.empty() && (int(options.channelMean.size()) != channels ||
+                                        int(options.channelStd.size()) != channels)))
+    throw InputError("the network takes " + std::to_string(channels) + " input channels but the standardisation has " +
+                     std::to_string(options.channelMean.size()) + " means and " +
+                     std::to_string(options.channelStd.size()) + " standard deviations");
+  for (int c = 0; c < channels; ++c) {
+    const double mean = options.channelMean.empty() ? options.inputMean : options.channelMean[c];
+    const double sd = options.channelStd.empty() ? options.inputStd : options.channelStd[c];
+    if (!(sd > 0))
+      throw InputError("the input standard deviation of channel " + std::to_string(c + 1) + " must be positive");
+    impl_->chMean.push_back(static_cast<float>(mean));
+    impl_->chInv.push_back(static_cast<float>(1.0 / sd));
+  }
   const auto params = impl_->net->parameters();
   if (!params.empty()) impl_->device = params.front().device();
   const auto& spec = impl_->spec;
@@ -179,6 +196,14 @@ FeatureGrid DenseFeatureExtractor::layout(const Volume& vol, int stride, float l
     throw InputError("stride " + std::to_string(stride) + " is larger than the patch size " +
                      std::to_string(impl_->spec.inputSize) + " (seed paper §2.5: s <= w)");
   return FeatureGrid::layout(vol, impl_->extent, stride, lo, hi, region);
+}
+
+FeatureGrid DenseFeatureExtractor::layout(const Volume& vol, int stride, float lo, float hi, const GridRegion& region,
+                                          std::shared_ptr<const Mask> roi) const {
+  if (stride > impl_->spec.inputSize)
+    throw InputError("stride " + std::to_string(stride) + " is larger than the patch size " +
+                     std::to_string(impl_->spec.inputSize) + " (seed paper §2.5: s <= w)");
+  return FeatureGrid::layout(vol, impl_->extent, stride, lo, hi, region, std::move(roi));
 }
 
 FeaturePlan DenseFeatureExtractor::plan(const FeatureGrid& grid) const { return impl_->plan(grid); }
@@ -274,8 +299,23 @@ FeaturePlan DenseFeatureExtractor::Impl::plan(const FeatureGrid& grid) const {
 }
 
 void DenseFeatureExtractor::compute(FeatureGrid& grid, const Volume& vol, const TaskContext* ctx) const {
+  compute(grid, std::vector<const Volume*>{&vol}, ctx);
+}
+
+void DenseFeatureExtractor::compute(FeatureGrid& grid, const std::vector<const Volume*>& inputs,
+                                    const TaskContext* ctx) const {
   const auto& spec = impl_->spec;
-  if (grid.geom.dims != vol.geom.dims) throw InputError("the grid was laid out on a volume of another size");
+  if (int(inputs.size()) != spec.inChannels)
+    throw InputError("the network takes " + std::to_string(spec.inChannels) + " input channel" +
+                     (spec.inChannels == 1 ? "" : "s") + " but " + std::to_string(inputs.size()) + " volume" +
+                     (inputs.size() == 1 ? " was" : "s were") + " given");
+  for (std::size_t c = 0; c < inputs.size(); ++c) {
+    if (!inputs[c]) throw InputError("input channel " + std::to_string(c + 1) + " has no volume");
+    if (grid.geom.dims != inputs[c]->geom.dims || inputs[c]->voxels.size() != grid.geom.voxelCount())
+      throw InputError(inputs.size() == 1 ? std::string("the grid was laid out on a volume of another size")
+                                          : "input channel " + std::to_string(c + 1) +
+                                                " has other dims than the volume the grid was laid out on");
+  }
   if (grid.extent != impl_->extent)
     throw InputError("the grid's patch size does not match the network's input size " + std::to_string(spec.inputSize));
   FeaturePlan p = impl_->plan(grid);
@@ -303,9 +343,9 @@ void DenseFeatureExtractor::compute(FeatureGrid& grid, const Volume& vol, const 
   torch::NoGradGuard noGrad;
   EvalModeGuard evalMode(*impl_->net);
   if (p.mode == FeatureMode::Dense)
-    impl_->dense(grid, vol, p, ctx);
+    impl_->dense(grid, inputs, p, ctx);
   else
-    impl_->perPatch(grid, vol, ctx);
+    impl_->perPatch(grid, inputs, ctx);
   reportProgress(ctx, 1.0, "features computed");
 }
 
@@ -316,8 +356,8 @@ FeatureGrid DenseFeatureExtractor::extract(const Volume& vol, int stride, float 
   return g;
 }
 
-void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const Volume& vol, const FeaturePlan& plan,
-                                        const TaskContext* ctx) const {
+void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const std::vector<const Volume*>& vols,
+                                        const FeaturePlan& plan, const TaskContext* ctx) const {
   const auto& L = grid.latticeDims;
   const auto& S = grid.stride;
   const auto& E = grid.extent;
@@ -333,7 +373,7 @@ void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const Volume& vol, co
                                double(tz * t * t)).contiguous()
                             : net->fc->weight.view({Fd, spec.trunkChannels(), tz, t, t});
   torch::Tensor headB = net->fc->bias;
-  const float mean = static_cast<float>(opt.inputMean), inv = static_cast<float>(1.0 / opt.inputStd);
+  const int64_t C = int64_t(vols.size());
 
   std::array<int64_t, 3> tiles{};
   for (int a = 0; a < 3; ++a) tiles[a] = (L[a] + N[a] - 1) / N[a];
@@ -378,14 +418,18 @@ void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const Volume& vol, co
           v0[a] = b0[a] * S[a];
           box[a] = (n[a] - 1) * S[a] + E[a];
         }
-        torch::Tensor input = torch::empty({box[2], box[1], box[0]}, torch::kFloat32);
-        float* in = input.data_ptr<float>();
-        for (int64_t z = 0; z < box[2]; ++z)
-          for (int64_t y = 0; y < box[1]; ++y) {
-            const float* src = vol.voxels.data() + vol.geom.index(v0[0], v0[1] + y, v0[2] + z);
-            float* dst = in + (z * box[1] + y) * box[0];
-            for (int64_t x = 0; x < box[0]; ++x) dst[x] = (src[x] - mean) * inv;
-          }
+        torch::Tensor input = torch::empty({C, box[2], box[1], box[0]}, torch::kFloat32);
+        for (int64_t c = 0; c < C; ++c) {
+          const Volume& vol = *vols[c];
+          const float mean = chMean[c], inv = chInv[c];
+          float* in = input.data_ptr<float>() + c * box[2] * box[1] * box[0];
+          for (int64_t z = 0; z < box[2]; ++z)
+            for (int64_t y = 0; y < box[1]; ++y) {
+              const float* src = vol.voxels.data() + vol.geom.index(v0[0], v0[1] + y, v0[2] + z);
+              float* dst = in + (z * box[1] + y) * box[0];
+              for (int64_t x = 0; x < box[0]; ++x) dst[x] = (src[x] - mean) * inv;
+            }
+        }
 
         std::array<std::vector<AxisPhase>, 3> phases;
         for (int a = 0; a < 3; ++a) phases[a] = axisPhases(b0[a], b1[a] + 1, S[a], E[a], down[a]);
@@ -398,10 +442,9 @@ void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const Volume& vol, co
                              "dense features: tile " + std::to_string(int64_t(tileNo) + 1) + " of " +
                                  std::to_string(int64_t(tileCount)));
               phaseNo += 1;
-              torch::Tensor x = input.slice(0, pz.cropStart, pz.cropStart + pz.cropLength)
-                                    .slice(1, py.cropStart, py.cropStart + py.cropLength)
-                                    .slice(2, px.cropStart, px.cropStart + px.cropLength)
-                                    .unsqueeze(0)
+              torch::Tensor x = input.slice(1, pz.cropStart, pz.cropStart + pz.cropLength)
+                                    .slice(2, py.cropStart, py.cropStart + py.cropLength)
+                                    .slice(3, px.cropStart, px.cropStart + px.cropLength)
                                     .unsqueeze(0)
                                     .contiguous()  // a strided view sends conv3d to a slow fallback
                                     .to(device);
@@ -423,14 +466,15 @@ void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const Volume& vol, co
       }
 }
 
-void DenseFeatureExtractor::Impl::perPatch(FeatureGrid& grid, const Volume& vol, const TaskContext* ctx) const {
+void DenseFeatureExtractor::Impl::perPatch(FeatureGrid& grid, const std::vector<const Volume*>& vols,
+                                           const TaskContext* ctx) const {
   const auto& E = grid.extent;
   const int Fd = spec.featureDim;
   const int64_t B = std::max(1, opt.batch);
   const std::size_t n = grid.count();
   const std::size_t patchVox = std::size_t(E[0]) * E[1] * E[2];
-  const float mean = static_cast<float>(opt.inputMean), inv = static_cast<float>(1.0 / opt.inputStd);
-  torch::Tensor batch = torch::empty({B, 1, E[2], E[1], E[0]}, torch::kFloat32);
+  const int64_t C = int64_t(vols.size());
+  torch::Tensor batch = torch::empty({B, C, E[2], E[1], E[0]}, torch::kFloat32);
   for (std::size_t p0 = 0; p0 < n; p0 += std::size_t(B)) {
     checkCancel(ctx);
     reportProgress(ctx, double(p0) / double(n), "per-patch features");
@@ -438,12 +482,16 @@ void DenseFeatureExtractor::Impl::perPatch(FeatureGrid& grid, const Volume& vol,
     float* dst = batch.data_ptr<float>();
     for (int64_t q = 0; q < b; ++q) {
       auto c = grid.cornerOf(p0 + std::size_t(q));
-      float* d = dst + std::size_t(q) * patchVox;
-      for (int64_t z = 0; z < E[2]; ++z)
-        for (int64_t y = 0; y < E[1]; ++y) {
-          const float* src = vol.voxels.data() + vol.geom.index(c[0], c[1] + y, c[2] + z);
-          for (int64_t x = 0; x < E[0]; ++x) *d++ = (src[x] - mean) * inv;
-        }
+      float* d = dst + std::size_t(q * C) * patchVox;
+      for (int64_t ch = 0; ch < C; ++ch) {
+        const Volume& vol = *vols[ch];
+        const float mean = chMean[ch], inv = chInv[ch];
+        for (int64_t z = 0; z < E[2]; ++z)
+          for (int64_t y = 0; y < E[1]; ++y) {
+            const float* src = vol.voxels.data() + vol.geom.index(c[0], c[1] + y, c[2] + z);
+            for (int64_t x = 0; x < E[0]; ++x) *d++ = (src[x] - mean) * inv;
+          }
+      }
     }
     torch::Tensor out = net->forward(batch.slice(0, 0, b).to(device)).to(torch::kCPU).contiguous();
     std::copy_n(out.data_ptr<float>(), std::size_t(b) * Fd, grid.features.data() + p0 * Fd);

@@ -12,12 +12,16 @@
 // The volume is processed in tiles (boxes of lattice points plus their patch halo) sized to a memory
 // budget; tiles without grid points are skipped and the others shrink to their points' bounding box.
 //
+// A network of C input channels (spec.inChannels) reads C co-registered volumes, each standardised with its own
+// mean and deviation; both modes cut the same voxels of every channel.
+//
 // Per-patch mode (the reference) cuts each patch out and batches them through forward(); it is faster
 // only for sparse grids (stride near the patch size), which Auto detects from the multiply-adds.
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
@@ -35,6 +39,8 @@ struct DenseFeatureOptions {
   // Standardisation the network was trained with: input = (voxel - mean) / std.
   double inputMean = 0.0;
   double inputStd = 1.0;
+  // Per input channel, for networks of several (one entry per channel); empty = inputMean/inputStd for all.
+  std::vector<double> channelMean, channelStd;
   FeatureMode mode = FeatureMode::Auto;
   uint64_t tileBudgetBytes = 768ull << 20;  // activations of one tile at the peak
   int batch = 64;                           // patches per forward() in per-patch mode
@@ -69,11 +75,19 @@ public:
 
   // Lattice of patches at `stride` with centre voxel in [lo, hi] (optionally inside `region`).
   FeatureGrid layout(const Volume& vol, int stride, float lo, float hi, const GridRegion& region = {}) const;
+  // The same, keeping only centres inside `roi` (null = everywhere), which the grid keeps (FeatureGrid::roi).
+  // InputError when the roi's dims are not the volume's.
+  FeatureGrid layout(const Volume& vol, int stride, float lo, float hi, const GridRegion& region,
+                     std::shared_ptr<const Mask> roi) const;
   // Mode, tiles, multiply-adds, memory and time for computing `grid`'s features.
   FeaturePlan plan(const FeatureGrid& grid) const;
   // Fills grid.features (count x featureDim). ResourceError when the plan does not fit in memory (the
   // message proposes a larger stride or a region), CancelledError on cancel. Mode from the options.
+  // One volume: a one-channel network (InputError for a network of several channels).
   void compute(FeatureGrid& grid, const Volume& vol, const TaskContext* ctx = nullptr) const;
+  // One volume per input channel, in the network's channel order, all of the grid's dims. InputError when the
+  // count is not spec().inChannels or a volume has other dims.
+  void compute(FeatureGrid& grid, const std::vector<const Volume*>& inputs, const TaskContext* ctx = nullptr) const;
   // layout + compute in one call.
   FeatureGrid extract(const Volume& vol, int stride, float lo, float hi, const GridRegion& region = {},
                       const TaskContext* ctx = nullptr) const;

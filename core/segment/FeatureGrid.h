@@ -7,11 +7,15 @@
 // even extent); only patches that lie fully inside the volume are on the lattice. The last
 // (dim - extent) mod stride voxels of each axis therefore start no patch; LabelProjector can fill them.
 // 2D networks (extent 1 in z) use z stride 1: every slice is one lattice layer.
+// A region of interest (a Mask on the volume's grid) restricts the points further: only centres inside both
+// the roi and the window are computed. The grid keeps the roi, so that painting and statistics can leave
+// voxels outside it alone (inRegion); the window test stays separate, on the intensities.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +38,7 @@ struct FeatureGrid {
   std::array<int64_t, 3> latticeDims{0, 0, 0};  // lattice points per axis (masked or not)
   std::array<int64_t, 3> firstCentre{0, 0, 0};  // voxel centre of lattice point (0, 0, 0) = extent / 2
   float lo = 0, hi = 0;                      // threshold window on the centre voxel
+  std::shared_ptr<const Mask> roi;           // region of interest (null = the whole volume), the volume's dims
 
   // Per computed point, in ascending lattice order (z slowest):
   std::vector<std::array<int32_t, 3>> centres;  // voxel index of the patch centre
@@ -64,6 +69,10 @@ struct FeatureGrid {
       for (int64_t y = b[1]; y < e[1]; ++y)
         for (int64_t x = b[0]; x < e[0]; ++x) f(x, y, z);
   }
+  // Whether voxel (x, y, z) lies in the region of interest (always true without one). Not the window test.
+  bool inRegion(int64_t x, int64_t y, int64_t z) const { return !roi || roi->inside[geom.index(x, y, z)]; }
+  bool inRegion(std::size_t voxelIndex) const { return !roi || roi->inside[voxelIndex]; }
+
   std::size_t latticeCount() const {
     return static_cast<std::size_t>(latticeDims[0]) * static_cast<std::size_t>(latticeDims[1]) *
            static_cast<std::size_t>(latticeDims[2]);
@@ -73,13 +82,25 @@ struct FeatureGrid {
   // than a patch or the stride is not positive; an empty mask gives zero points (the caller decides).
   static FeatureGrid layout(const Volume& vol, std::array<int, 3> extent, int stride, float lo, float hi,
                             const GridRegion& region = {}) {
+    return layout(vol, extent, stride, lo, hi, region, nullptr);
+  }
+  // The same with a region of interest: points only where roi is inside (roi null = everywhere). InputError
+  // when the roi's dims are not the volume's.
+  static FeatureGrid layout(const Volume& vol, std::array<int, 3> extent, int stride, float lo, float hi,
+                            const GridRegion& region, std::shared_ptr<const Mask> roi) {
     FeatureGrid g;
+    if (roi && (roi->geom.dims != vol.geom.dims || roi->inside.size() != vol.geom.voxelCount()))
+      throw InputError("the region of interest (" + std::to_string(roi->geom.dims[0]) + "x" +
+                       std::to_string(roi->geom.dims[1]) + "x" + std::to_string(roi->geom.dims[2]) +
+                       ") does not have the volume's dims (" + std::to_string(vol.geom.dims[0]) + "x" +
+                       std::to_string(vol.geom.dims[1]) + "x" + std::to_string(vol.geom.dims[2]) + ")");
     g.geom = vol.geom;
     g.extent = extent;
     if (stride < 1) throw InputError("stride must be at least 1 (got " + std::to_string(stride) + ")");
     g.stride = {stride, stride, extent[2] == 1 ? 1 : stride};
     g.lo = lo;
     g.hi = hi;
+    g.roi = std::move(roi);
     const auto& dims = vol.geom.dims;
     for (int a = 0; a < 3; ++a) {
       if (dims[a] < extent[a])
@@ -105,8 +126,9 @@ struct FeatureGrid {
         for (int64_t i = 0; i < g.latticeDims[0]; ++i) {
           int64_t x = g.firstCentre[0] + i * g.stride[0];
           if (x < rb[0] || x >= re[0]) continue;
-          float v = vol.at(x, y, z);
-          if (!(v >= lo && v <= hi)) continue;
+          const std::size_t idx = vol.geom.index(x, y, z);
+          const float v = vol.voxels[idx];
+          if (!(v >= lo && v <= hi) || !g.inRegion(idx)) continue;
           g.centres.push_back({static_cast<int32_t>(x), static_cast<int32_t>(y), static_cast<int32_t>(z)});
           g.lattice.push_back((l * g.latticeDims[1] + j) * g.latticeDims[0] + i);
         }

@@ -49,7 +49,7 @@ FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout) {
     int64_t n = 0;
     g.forEachBlockVoxel(i, [&](int64_t x, int64_t y, int64_t z) {
       const float v = vol.at(x, y, z);
-      if (v < g.lo || v > g.hi) return;
+      if (v < g.lo || v > g.hi || !g.inRegion(x, y, z)) return;
       sum += v;
       ++n;
     });

@@ -27,7 +27,8 @@ KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& param
 LabelVolume paintClusters(const FeatureGrid& grid, const std::vector<int32_t>& clusters, int k, const Volume& vol,
                           const TaskContext* ctx = nullptr);
 
-// Each grid point's mean intensity over its stride-sized block (voxels inside the window), as a 1-column grid:
+// Each grid point's mean intensity over its stride-sized block (voxels inside the window and the region), as a
+// 1-column grid:
 // what block-mean k-means, the fair baseline for strided labels, clusters.
 FeatureGrid blockMeanGrid(const Volume& vol, const FeatureGrid& layout);
 

@@ -27,6 +27,8 @@ Projection LabelProjector::project(const FeatureGrid& grid, const int32_t* clust
                                    const TaskContext* ctx) const {
   if (grid.geom.dims != vol.geom.dims)
     throw InputError("the feature grid was computed on a volume of another size than the one to label");
+  if (grid.roi && (grid.roi->geom.dims != vol.geom.dims || grid.roi->inside.size() != vol.voxels.size()))
+    throw InputError("the feature grid's region of interest does not have the dims of the volume to label");
   if (k < 1 || k > 65535) throw InputError("K must be in 1..65535 (got " + std::to_string(k) + ")");
   const std::size_t n = grid.count();
   for (std::size_t i = 0; i < n; ++i)
@@ -38,9 +40,10 @@ Projection LabelProjector::project(const FeatureGrid& grid, const int32_t* clust
   auto& lab = out.labels.labels;
   const auto& dims = vol.geom.dims;
   const float lo = grid.lo, hi = grid.hi;
+  // Window and region of interest: the only voxels that may take a label.
   auto inside = [&](std::size_t idx) {
     float v = vol.voxels[idx];
-    return v >= lo && v <= hi;
+    return v >= lo && v <= hi && grid.inRegion(idx);
   };
 
   // Paint cluster + 1; renumbered by intensity below.

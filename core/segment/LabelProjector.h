@@ -8,6 +8,9 @@
 // Only voxels inside the threshold window [lo, hi] are painted (others stay 0 even inside a block), and
 // blocks of lattice points that were not computed (centre outside the window or region) stay 0.
 //
+// Region of interest: when the grid has one (FeatureGrid::roi), voxels outside it are 0 in every projection,
+// also inside a painted block, and fillUncovered never fills them; the window rule above is unchanged.
+//
 // Label numbers: clusters are renumbered 1..K by the mean intensity of the voxels they painted,
 // ascending, so colours do not depend on k-means' arbitrary order; clusters that painted nothing come
 // last, in cluster order.

@@ -6,10 +6,14 @@
 
 namespace jseg {
 
-ModelFeatures::ModelFeatures(const JuleModel& model, int threads) {
+ModelFeatures::ModelFeatures(const JuleModel& model, int threads) : channelNames_(model.inputNames()) {
   DenseFeatureOptions fo;
   fo.inputMean = model.standardized ? model.patchMean : 0.0;
   fo.inputStd = model.standardized ? model.patchStd : 1.0;
+  if (model.channels() > 1) {
+    fo.channelMean = model.standardized ? model.inputMeans() : std::vector<double>(channelNames_.size(), 0.0);
+    fo.channelStd = model.standardized ? model.inputStds() : std::vector<double>(channelNames_.size(), 1.0);
+  }
   fo.threads = threads;
   for (const auto& net : model.networks()) {
     if (!net) throw InputError("the model has a missing network");
@@ -21,6 +25,11 @@ ModelFeatures::~ModelFeatures() = default;
 
 FeatureGrid ModelFeatures::layout(const Volume& vol, int stride, float lo, float hi) const {
   return extractors_.front()->layout(vol, stride, lo, hi);
+}
+
+FeatureGrid ModelFeatures::layout(const Volume& vol, int stride, float lo, float hi,
+                                  std::shared_ptr<const Mask> roi) const {
+  return extractors_.front()->layout(vol, stride, lo, hi, GridRegion{}, std::move(roi));
 }
 
 FeaturePlan ModelFeatures::plan(const FeatureGrid& grid) const {
@@ -37,9 +46,20 @@ FeaturePlan ModelFeatures::plan(const FeatureGrid& grid) const {
 }
 
 void ModelFeatures::compute(FeatureGrid& grid, const Volume& input, const TaskContext* ctx) const {
+  compute(grid, std::vector<const Volume*>{&input}, ctx);
+}
+
+void ModelFeatures::compute(FeatureGrid& grid, const std::vector<const Volume*>& inputs, const TaskContext* ctx) const {
+  if (inputs.size() != channelNames_.size()) {
+    std::string names;
+    for (const auto& c : channelNames_) names += (names.empty() ? "" : ", ") + c;
+    throw InputError("the model was trained on " + std::to_string(channelNames_.size()) + " channel" +
+                     (channelNames_.size() == 1 ? "" : "s") + " (" + names + ") but " + std::to_string(inputs.size()) +
+                     " volume" + (inputs.size() == 1 ? " was" : "s were") + " given");
+  }
   const std::size_t n = extractors_.size();
   if (n == 1) {
-    extractors_.front()->compute(grid, input, ctx);
+    extractors_.front()->compute(grid, inputs, ctx);
     return;
   }
   std::vector<float> all;
@@ -56,7 +76,7 @@ void ModelFeatures::compute(FeatureGrid& grid, const Volume& input, const TaskCo
     }
     FeatureGrid member = grid;  // same lattice; its own features
     member.features.clear();
-    extractors_[m]->compute(member, input, ctx ? &sub : nullptr);
+    extractors_[m]->compute(member, inputs, ctx ? &sub : nullptr);
     if (m == 0) {
       memberDim = member.dim;
       all.assign(grid.count() * n * std::size_t(memberDim), 0.f);

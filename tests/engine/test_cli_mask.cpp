@@ -73,10 +73,10 @@ private Q_SLOTS:
       QVERIFY2(inside > 5000, f);
     }
     // The NMI of run.json counts voxels inside the mask only, as `eval --mask` does.
-    const auto run = nlohmann::json::parse(test::readFileBytes(dir + "/out/run.json"));
-    const double jule = run["nmi"]["jule"].get<double>();
+    const auto record = nlohmann::json::parse(test::readFileBytes(dir + "/out/run.json"));
+    const double jule = record["nmi"]["jule"].get<double>();
     QVERIFY(jule > 0 && jule <= 1);
-    QCOMPARE(run["mask"].get<std::string>(), dir + "/mask.nii.gz");
+    QCOMPARE(record["mask"].get<std::string>(), dir + "/mask.nii.gz");
     const Result e = run(QStringList{"eval", d + "/out/labels.nii.gz", d + "/truth.nii.gz", "--mask", d + "/mask.nii.gz"});
     QVERIFY2(e.exitCode == 0, qPrintable(e.err));
     QVERIFY2(e.out.contains(QString("NMI %1").arg(jule, 0, 'f', 4)), qPrintable(e.out));

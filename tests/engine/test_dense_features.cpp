@@ -229,6 +229,18 @@ private Q_SLOTS:
     FeatureGrid one = ModelFeatures(single, 0).layout(vol_, 3, 90.0f, 1e9f);
     ModelFeatures(single, 0).compute(one, vol_);
     QCOMPARE(one.features, g1.features);
+    // The channel-list overload with one volume is the same computation.
+    FeatureGrid list = one;
+    ModelFeatures(single, 0).compute(list, std::vector<const Volume*>{&vol_});
+    QCOMPARE(list.features, one.features);
+    // A model of one channel given two volumes says what it expected.
+    try {
+      ModelFeatures(single, 0).compute(list, std::vector<const Volume*>{&vol_, &vol_});
+      QFAIL("expected InputError");
+    } catch (const InputError& e) {
+      QCOMPARE(std::string(e.what()),
+               std::string("the model was trained on 1 channel (intensity) but 2 volumes were given"));
+    }
   }
 
   void cancelStops() {

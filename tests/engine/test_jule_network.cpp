@@ -73,6 +73,14 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(InputError, NetworkSpec::byName("nonsense", 27));
     auto back = NetworkSpec::fromJson(fast.toJson());
     QCOMPARE(back.toJson().dump(), fast.toJson().dump());
+    QCOMPARE(fast.toJson().at("in_channels").get<int>(), 1);
+    QCOMPARE(fast.inputVoxels(), 15 * 15 * 15);
+    QCOMPARE(img.inputVoxels(), 64);
+    auto fast2 = fast;
+    fast2.inChannels = 2;  // co-registered volumes: twice the input values, the same trunk output
+    QCOMPARE(fast2.inputVoxels(), 2 * 15 * 15 * 15);
+    QCOMPARE(fast2.flatSize(), 1350);
+    QCOMPARE(NetworkSpec::fromJson(fast2.toJson()).inChannels, 2);
 
     auto local = NetworkSpec::byName("local3d", 9);  // 9 -> 7 -> 5 -> 3
     QCOMPARE(local.trunkOutputSize(), 3);
@@ -221,6 +229,9 @@ private Q_SLOTS:
     QCOMPARE(back.seed, uint64_t(77));
     QCOMPARE(back.spec.toJson().dump(), spec.toJson().dump());
     QCOMPARE(back.history.size(), std::size_t(1));
+    QCOMPARE(back.channels(), 1);
+    QCOMPARE(back.inputMeans(), std::vector<double>{12.5});
+    QCOMPARE(back.inputNames(), std::vector<std::string>{"intensity"});
     auto x = torch::randn({5, 1, 15, 15, 15});
     torch::NoGradGuard ng;
     auto a = net->forward(x);
@@ -289,6 +300,9 @@ private Q_SLOTS:
     QVERIFY(std::abs(ms[0]) < 1e-4);
     QVERIFY(std::abs(ms[1] - 1.0) < 1e-4);
     QVERIFY(ps.standardized && ps.std > 1000);
+    QCOMPARE(ps.channels, 1);
+    QCOMPARE(ps.channelMean, std::vector<double>{ps.mean});
+    QCOMPARE(ps.channelStd, std::vector<double>{ps.std});
     // Same seed -> same centres; other seed -> different.
     QVERIFY(PatchSampler::sample(v, o).centres == ps.centres);
     o.seed = 5;

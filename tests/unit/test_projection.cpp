@@ -1,8 +1,9 @@
 // ctest-links: juleseg_segment juleseg_base
 // LabelProjector and FeatureGrid layout on hand-made grids: which voxels each grid point paints, the mask,
-// label order by intensity, and the fill of uncovered border voxels.
+// label order by intensity, the fill of uncovered border voxels, and a region of interest.
 #include <QtTest>
 
+#include <memory>
 #include <vector>
 
 #include "core/base/Errors.h"
@@ -135,6 +136,66 @@ private Q_SLOTS:
     QCOMPARE(int(at(p, 0, 4, 4)), 0);  // border: no patch centred there
     QCOMPARE(int(at(p, 8, 4, 4)), 0);
     QCOMPARE(p.labels.maxLabel(), 3);
+  }
+
+  void regionOfInterest() {
+    Volume v = makeVolume(20, 12, 12);
+    for (auto& x : v.voxels) x = 1;
+    v.at(6, 5, 5) = 5;  // outside the window [0.5, 2], inside the roi: keeps behaving as without a roi
+    auto roi = std::make_shared<Mask>();  // x < 9
+    roi->geom = v.geom;
+    roi->inside.assign(v.geom.voxelCount(), 0);
+    for (int z = 0; z < 12; ++z)
+      for (int y = 0; y < 12; ++y)
+        for (int x = 0; x < 9; ++x) roi->inside[v.geom.index(x, y, z)] = 1;
+    // Extent 3, stride 2: centres 1, 3, ..., 17 in x and 1, ..., 9 in y and z; the roi keeps x = 1, 3, 5, 7.
+    FeatureGrid g = FeatureGrid::layout(v, {3, 3, 3}, 2, 0.5f, 2.0f, GridRegion{}, roi);
+    FeatureGrid full = FeatureGrid::layout(v, {3, 3, 3}, 2, 0.5f, 2.0f);
+    QCOMPARE(int(full.count()), 9 * 5 * 5);
+    QCOMPARE(int(g.count()), 4 * 5 * 5);
+    QVERIFY(g.roi == roi);
+    QVERIFY(!full.roi);
+    for (const auto& c : g.centres) QVERIFY(c[0] <= 7 && g.inRegion(c[0], c[1], c[2]));
+    QVERIFY(g.inRegion(8, 0, 0) && !g.inRegion(9, 0, 0) && !g.inRegion(v.geom.index(9, 0, 0)));
+    QVERIFY(full.inRegion(19, 11, 11));
+    std::vector<int32_t> c(g.count(), 0);
+    for (std::size_t i = 0; i < g.count(); ++i) c[i] = g.centres[i][0] < 4 ? 0 : 1;
+    for (bool fill : {false, true}) {
+      Projection p = LabelProjector(ProjectionOptions{fill}).project(g, c.data(), 2, v);
+      QCOMPARE(int(at(p, 0, 1, 1)), 1);
+      QCOMPARE(int(at(p, 7, 1, 1)), 2);   // the block of centre 7 spans x = 6, 7
+      QCOMPARE(int(at(p, 6, 5, 5)), 0);   // outside the window
+      QCOMPARE(int(at(p, 8, 1, 1)), 0);   // in the roi, but the block of centre 9, which the roi excluded
+      QCOMPARE(int(at(p, 10, 1, 1)), 0);
+      // y = 11 is covered by no block (the last one ends at y = 9): in the roi it is filled from the nearest
+      // computed point (5, 9, 5), label 2, when asked; outside the roi never, though points are near.
+      QCOMPARE(int(at(p, 5, 11, 5)), fill ? 2 : 0);
+      QCOMPARE(int(at(p, 9, 11, 5)), 0);
+      QCOMPARE(int(at(p, 19, 5, 5)), 0);
+      int64_t outside = 0;
+      for (std::size_t i = 0; i < p.labels.labels.size(); ++i) outside += !roi->inside[i] && p.labels.labels[i] != 0;
+      QCOMPARE(outside, int64_t(0));
+      // Painted: the blocks x 0..7, y and z 0..9 less the voxel outside the window; filled: the roi's voxels
+      // (x 0..8) with y or z beyond 9.
+      const int64_t painted = 8 * 10 * 10 - 1, filled = 9 * (12 * 12 - 10 * 10);
+      QCOMPARE(p.labelVoxels[0] + p.labelVoxels[1], fill ? painted + filled : painted);
+    }
+    // Without the roi the same voxels are painted and filled.
+    std::vector<int32_t> cf(full.count(), 0);
+    Projection pf = LabelProjector(ProjectionOptions{true}).project(full, cf.data(), 1, v);
+    QCOMPARE(int(at(pf, 8, 1, 1)), 1);
+    QCOMPARE(int(at(pf, 9, 11, 5)), 1);
+    QCOMPARE(int(at(pf, 19, 5, 5)), 1);
+    // A roi of other dims is refused, naming both dims.
+    auto wrong = std::make_shared<Mask>();
+    wrong->geom.dims = {20, 12, 11};
+    wrong->inside.assign(wrong->geom.voxelCount(), 1);
+    try {
+      FeatureGrid::layout(v, {3, 3, 3}, 2, 0.5f, 2.0f, GridRegion{}, wrong);
+      QFAIL("expected InputError");
+    } catch (const InputError& e) {
+      QVERIFY2(QString(e.what()).contains("20x12x11") && QString(e.what()).contains("20x12x12"), e.what());
+    }
   }
 
   void rejectsMismatches() {
