@@ -1,0 +1,99 @@
+// ctest-links: juleseg_io juleseg_base
+// ctest-lock: libtorch_cores
+// Several channels (--channel): a generated two-channel volume whose two regions neither channel separates alone.
+// Region r (0 or 1) and a strong voxel noise n shared by both channels with opposite signs: channel 1 = r + n,
+// channel 2 = r - n (plus a little noise of their own, and different units). Each channel alone sees r hidden in n
+// (a voxel's side is guessed wrong 13 % of the time: NMI about 0.4), both together see r = (c1 + c2) / 2 cleanly. A model trained on two channels refuses one.
+#include <QProcess>
+#include <QtTest>
+#include <random>
+
+#include "core/io/NiftiIO.h"
+#include "tests/common/TestData.h"
+
+using namespace jseg;
+
+namespace {
+struct Result {
+  int exitCode = -1;
+  QString out, err;
+};
+Result run(const QStringList& args) {
+  QProcess p;
+  p.start(JULESEG_CLI_PATH, args);
+  Result r;
+  if (!p.waitForFinished(600000)) return r;
+  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
+}
+
+double nmiOf(const QString& out, const QString& method) {
+  for (const QString& line : out.split('\n'))
+    if (line.startsWith(method + " ")) return line.section("NMI", 1).trimmed().toDouble();
+  return -1;
+}
+} // namespace
+
+class TestCliChannels : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void twoChannelsSeparateWhatNeitherDoesAlone() {
+    const std::string dir = test::tempDir("cli-channels");
+    Geometry g;
+    g.dims = {32, 32, 32};
+    Volume a, b;
+    a.geom = b.geom = g;
+    a.originalType = b.originalType = PixelType::Float32;
+    a.voxels.resize(g.voxelCount());
+    b.voxels.resize(g.voxelCount());
+    LabelVolume truth = makeLabelVolume(g);
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> shared(0.0, 0.45), own(0.0, 0.05);
+    for (int64_t z = 0; z < 32; ++z)
+      for (int64_t y = 0; y < 32; ++y)
+        for (int64_t x = 0; x < 32; ++x) {
+          const std::size_t i = g.index(x, y, z);
+          // Two halves of equal size: k-means then prefers the split along r (it lowers the inertia about twice as
+          // much as a split along the shared noise would).
+          const int r = x < 16 ? 1 : 0;
+          const double n = shared(rng);
+          a.voxels[i] = float(100 + 50 * (r + n + own(rng)));
+          b.voxels[i] = float(-20 + 3 * (r - n + own(rng)));
+          truth.labels[i] = uint16_t(r + 1);
+        }
+    NiftiIO::write(a, dir + "/a.nii.gz");
+    NiftiIO::write(b, dir + "/b.nii.gz");
+    NiftiIO::writeLabels(truth, dir + "/truth.nii.gz");
+    const QString d = QString::fromStdString(dir);
+
+    const Result base = run({"baseline", d + "/a.nii.gz", "--channel", d + "/b.nii.gz", "--truth", d + "/truth.nii.gz",
+                             "--k", "2"});
+    QVERIFY2(base.exitCode == 0, qPrintable(base.err));
+    qInfo("%s", qPrintable(base.out));
+    QVERIFY(nmiOf(base.out, "kmeans_all_channels") >= 0.9);
+    QVERIFY(nmiOf(base.out, "kmeans_a") >= 0 && nmiOf(base.out, "kmeans_a") <= 0.5);
+    QVERIFY(nmiOf(base.out, "kmeans_b") >= 0 && nmiOf(base.out, "kmeans_b") <= 0.5);
+    QVERIFY(nmiOf(base.out, "multi_otsu") >= 0 && nmiOf(base.out, "multi_otsu") <= 0.5);
+
+    // A model of two channels: it records them, and refuses a volume given alone.
+    const Result train = run({"train", d + "/a.nii.gz", "--channel", d + "/b.nii.gz", "-o", d + "/m.pt", "--preset",
+                              "fast", "--patches", "200", "--clusters", "5", "--epochs-per-period", "1", "--patch-size",
+                              "9", "--network", "local3d", "-q"});
+    QVERIFY2(train.exitCode == 0, qPrintable(train.err));
+    QVERIFY(test::readFileBytes(dir + "/m.json").find("\"channel_names\"") != std::string::npos);
+    const Result alone = run({"run", d + "/a.nii.gz", "--model", d + "/m.pt", "-o", d + "/out", "-q"});
+    QCOMPARE(alone.exitCode, 2);
+    QVERIFY2(alone.err.contains("was trained on 2 channels (a, b) but 1 volume was given (a)"), qPrintable(alone.err));
+    // With both it segments, and the battery names every channel's baseline.
+    const Result both = run({"run", d + "/a.nii.gz", "--channel", d + "/b.nii.gz", "--model", d + "/m.pt", "--truth",
+                             d + "/truth.nii.gz", "--k", "2", "--stride", "3", "--no-overlays", "-o", d + "/out", "-q"});
+    QVERIFY2(both.exitCode == 0, qPrintable(both.err));
+    for (const char* m : {"jule", "kmeans_all_channels", "kmeans_a", "kmeans_b", "multi_otsu", "untrained_network"})
+      QVERIFY2(both.out.contains(QString("  ") + m + " "), m);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliChannels)
+#include "test_cli_channels.moc"
