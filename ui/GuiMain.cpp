@@ -8,6 +8,7 @@
 #include <QCommandLineParser>
 #include <QTimer>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <iostream>
 
@@ -36,6 +37,8 @@ struct GuiOptions {
   QString modelFile;
   QString saveLabels;    // with --segment: save the labels there when they are painted, then quit
   QString saveModel;     // with --segment: save the trained model there too
+  QString mask;          // region of interest, as juleseg-cli --mask
+  QStringList channels;  // more channels, as juleseg-cli --channel
   ReadOptions read;
   std::optional<std::array<float, 2>> threshold;
   bool grid = false;
@@ -64,12 +67,17 @@ bool parse(QApplication& app, GuiOptions& o) {
   QCommandLineOption series("series", "DICOM: SeriesInstanceUID or number of the series to read", "UID");
   QCommandLineOption spacing("spacing", "Voxel spacing in mm, \"x,y,z\" or one number; overrides the file's", "MM");
   QCommandLineOption grid("show-grid", "Show the sampling grid on the slices");
+  QCommandLineOption mask("mask", "Region of interest on the volume's grid (non-zero = inside), as juleseg-cli takes it",
+                          "FILE");
+  QCommandLineOption channel("channel", "A co-registered volume on the same grid (repeatable), as juleseg-cli takes it",
+                             "FILE");
   QCommandLineOption size("size", "Window size WxH", "WxH");
   QCommandLineOption stop("stop-after",
                           "With --segment: take the screenshot/quit after this stage (training, features) instead of "
                           "after the labels",
                           "STAGE");
-  p.addOptions({demo, shot, view, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid, size, stop});
+  p.addOptions({demo, shot, view, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid, mask, channel,
+                size, stop});
   // The schema's parameters, as juleseg-cli names them (--patch-size, --k, ...); the window is --threshold.
   std::vector<const ParamSpec*> specs;
   for (const auto& s : parameterSchema()) {
@@ -91,6 +99,8 @@ bool parse(QApplication& app, GuiOptions& o) {
     o.saveLabels = p.value(saveLabels);
     o.saveModel = p.value(saveModel);
     o.grid = p.isSet(grid);
+    o.mask = p.value(mask);
+    o.channels = p.values(channel);
     if (!o.stopAfter.isEmpty() && o.stopAfter != "training" && o.stopAfter != "features")
       throw InputError("--stop-after expects training or features");
     if ((!o.saveLabels.isEmpty() || !o.saveModel.isEmpty()) && !o.segment)
@@ -178,9 +188,31 @@ int guiMain(int argc, char** argv) {
     });
   }
   QObject::connect(&w, &MainWindow::loadFailed, &w, [&](const QString&) { finish(false); });
+  // After the volume: the mask and the channels, one stage after the other, then the rest.
+  std::function<void()> afterInputs;
+  auto nextInput = [&] {
+    if (!o.mask.isEmpty()) {
+      const QString m = o.mask;
+      o.mask.clear();
+      return w.controller()->loadMask(m);
+    }
+    if (!o.channels.isEmpty()) return w.controller()->addChannel(o.channels.takeFirst());
+    afterInputs();
+  };
+  QObject::connect(w.controller(), &SessionController::roiLoaded, &w, [&](bool ok) {
+    if (ok) nextInput();
+    else finish(false);
+  });
+  QObject::connect(w.controller(), &SessionController::channelAdded, &w, [&](bool ok) {
+    if (ok) nextInput();
+    else finish(false);
+  });
   QObject::connect(&w, &MainWindow::volumeLoaded, &w, [&] {
     if (o.threshold) w.parameterPanel()->setThreshold((*o.threshold)[0], (*o.threshold)[1]);
     if (o.grid) w.parameterPanel()->setShowGrid(true);
+    nextInput();
+  });
+  afterInputs = [&] {
     if (o.segment) {
       if (!o.modelFile.isEmpty()) {
         w.loadModelFile(o.modelFile);
@@ -192,7 +224,8 @@ int guiMain(int argc, char** argv) {
     }
     // The mask preview is a job: wait for it so the screenshot shows it.
     QObject::connect(&w, &MainWindow::maskUpdated, &w, [&] { finish(true); }, Qt::SingleShotConnection);
-  });
+    w.parameterPanel()->setShowMask(true);
+  };
   QObject::connect(&w, &MainWindow::trainingFinished, &w, [&](bool ok) {
     if (!o.segment) return;
     if (ok && o.stopAfter == "training") finish(true);

@@ -50,7 +50,14 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
     if (!f.isEmpty()) w_->controller()->loadMask(f);
   });
   openMask->setToolTip("A volume on the same grid whose non-zero voxels are the region to segment (e.g. a tumour)");
-  needVolume_ << openMask;
+  auto* addChannel = file->addAction("Add &channel…", this, [this] {
+    QString f = QFileDialog::getOpenFileName(w_, "Add a co-registered channel", QSettings().value("lastDir").toString(),
+                                             "Volumes (*.nii *.nii.gz *.tif *.tiff *.dcm);;All files (*)");
+    if (!f.isEmpty()) w_->controller()->addChannel(f);
+  });
+  addChannel->setToolTip("Another contrast of the same scan on the same grid (e.g. T1c beside FLAIR): the networks "
+                         "and the baselines see every channel; the threshold applies to the first");
+  needVolume_ << openMask << addChannel;
   recentMenu_ = file->addMenu("Recent files");
   updateRecentMenu();
   file->addSeparator();

@@ -214,6 +214,13 @@ void MainWindow::connectController() {
     statusBar()->showMessage("Region of interest: " + path + " (the mask tint shows window ∩ region)", 8000);
     updateActions();
   });
+  connect(c, &SessionController::channelAdded, this, [this](bool ok, const QString& path) {
+    if (!ok) return;
+    kpicker_->clear();
+    model_->clearLabels();
+    statusBar()->showMessage("Channel added: " + path + "; train a model on every channel", 8000);
+    updateActions();
+  });
   connect(c, &SessionController::truthLoaded, this, [this](bool ok) {
     if (ok) updateNmi();
   });

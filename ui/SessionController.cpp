@@ -200,6 +200,18 @@ void SessionController::loadMask(const QString& path) {
       });
 }
 
+void SessionController::addChannel(const QString& path) {
+  if (busy() || !hasVolume()) return;
+  const std::string p = path.toStdString();
+  runStage(
+      "Add channel " + fileNameOf(path).toStdString(), [this, p](JobContext& ctx) { session_->addChannel(p, &ctx.task()); },
+      {},
+      [this, path](bool ok, bool cancelled, const QString& error) {
+        if (!ok && !cancelled) Q_EMIT failed("Could not add " + fileNameOf(path) + " as a channel", error);
+        Q_EMIT channelAdded(ok, path);
+      });
+}
+
 void SessionController::loadTruth(const QString& path) {
   JobOptions jo;
   jo.name = "Load ground truth " + fileNameOf(path).toStdString();

@@ -43,6 +43,8 @@ public:
   void loadTruth(const QString& path);
   // A region of interest on the volume's grid (non-zero = inside): every later stage stays inside it.
   void loadMask(const QString& path);
+  // A co-registered volume on the same grid (another contrast) for the networks and the baselines.
+  void addChannel(const QString& path);
   // The threshold mask of the open volume, inside the region of interest when there is one (previews coalesce: a
   // newer window supersedes an older one).
   void previewMask(double lo, double hi);
@@ -88,6 +90,7 @@ Q_SIGNALS:
   void maskReady(std::shared_ptr<const jseg::Mask> mask);
   void truthLoaded(bool ok);
   void roiLoaded(bool ok, const QString& path);
+  void channelAdded(bool ok, const QString& path);
   void trainingEvent(const nlohmann::json& event);
   void trainingFinished(bool ok);
   void modelChanged();
