@@ -29,7 +29,7 @@ struct BaselineArgs {
 
 void report(const std::string& name, const LabelVolume& labels, const LabelVolume* truth, const Mask* roi,
             const std::string& out, const std::string& suffix) {
-  std::cout << std::left << std::setw(22) << name;
+  std::cout << std::left << std::setw(18) << name << (name.size() >= 18 ? " " : "");
   EvaluationRegion region;
   region.mask = roi;
   if (truth) std::cout << "NMI " << std::fixed << std::setprecision(4) << scoreSegmentation(labels, *truth, region).nmi;
