@@ -49,4 +49,22 @@ Volume rampVolume(int nx, int ny, int nz) {
   return v;
 }
 
+ProcessResult runProcess(const QString& program, const QStringList& args, const QString& workingDir,
+                         const QProcessEnvironment& env) {
+  QProcess p;
+  p.setProcessEnvironment(env);
+  if (!workingDir.isEmpty()) p.setWorkingDirectory(workingDir);
+  p.start(program, args);
+  ProcessResult r;
+  if (!p.waitForFinished(600000)) {
+    p.kill();
+    p.waitForFinished();
+    return r;
+  }
+  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
+}
+
 } // namespace jseg::test

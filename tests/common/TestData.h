@@ -1,5 +1,6 @@
 #pragma once
 // Where tests find the shared real volumes, and small helpers to make synthetic ones.
+#include <QProcess>
 #include <QString>
 #include <QtTest>
 #include <string>
@@ -19,6 +20,15 @@ std::string tempDir(const std::string& tag);
 // Whole-file helpers for tests that cut, corrupt or compare files byte by byte.
 std::string readFileBytes(const std::string& path);
 void writeFileBytes(const std::string& path, const std::string& bytes);
+
+// A program run to the end (10 minutes at most), as the user runs it: exit code (-1 when it crashed or hung),
+// standard output and standard error.
+struct ProcessResult {
+  int exitCode = -1;
+  QString out, err;
+};
+ProcessResult runProcess(const QString& program, const QStringList& args, const QString& workingDir = {},
+                         const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
 
 // Synthetic volume: value(x,y,z) = x + 100*y + 10000*z, handy to check orientation and order.
 Volume rampVolume(int nx, int ny, int nz);

@@ -15,24 +15,10 @@ using namespace jseg;
 namespace fs = std::filesystem;
 
 namespace {
-struct Result {
-  int exitCode = -1;
-  QString out, err;
-};
-Result run(const QString& program, const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
-  QProcess p;
-  p.setProcessEnvironment(env);
-  p.start(program, args);
-  Result r;
-  if (!p.waitForFinished(600000)) {
-    p.kill();
-    p.waitForFinished();
-    return r;
-  }
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
+using Result = test::ProcessResult;
+Result run(const QString& program, const QStringList& args,
+           const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+  return test::runProcess(program, args, {}, env);
 }
 const QStringList kTiny = {"--preset", "fast", "--patches", "300", "--clusters", "8", "--epochs-per-period", "1",
                            "--device", "cpu", "--seed", "5"};

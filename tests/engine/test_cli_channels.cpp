@@ -14,20 +14,8 @@
 using namespace jseg;
 
 namespace {
-struct Result {
-  int exitCode = -1;
-  QString out, err;
-};
-Result run(const QStringList& args) {
-  QProcess p;
-  p.start(JULESEG_CLI_PATH, args);
-  Result r;
-  if (!p.waitForFinished(600000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Result = test::ProcessResult;
+Result run(const QStringList& args) { return test::runProcess(JULESEG_CLI_PATH, args); }
 
 double nmiOf(const QString& out, const QString& method) {
   for (const QString& line : out.split('\n'))

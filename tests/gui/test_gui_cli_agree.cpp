@@ -20,15 +20,10 @@ struct Run {
 };
 
 Run run(const QString& program, const QStringList& args, const QString& dir) {
-  QProcess p;
-  p.setWorkingDirectory(dir);
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
   env.insert("QT_QPA_PLATFORM", "xcb");
-  p.setProcessEnvironment(env);
-  p.start(program, args);
-  p.waitForFinished(20 * 60 * 1000);
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
+  const auto r = test::runProcess(program, args, dir, env);
+  return {r.exitCode, r.out, r.err};
 }
 
 // Seconds of training; every stage still runs.
