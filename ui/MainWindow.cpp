@@ -134,6 +134,13 @@ void MainWindow::buildDocks() {
 
   connect(params_, &ParameterPanel::thresholdChanged, this, [this] { requestMaskPreview(); });
   connect(params_, &ParameterPanel::maskVisibilityChanged, model_, &ViewerModel::setMaskVisible);
+  connect(params_, &ParameterPanel::channelChosen, this, [this](int i) {
+    if (auto v = controller_->channel(i)) {
+      const VolumeStats stats = VolumeStats::compute(*v);
+      model_->showChannel(v, stats);
+      params_->showChannelHistogram(i, stats);
+    }
+  });
   connect(params_, &ParameterPanel::gridChanged, this,
           [this](bool show, int stride, int patch) { model_->setGrid(show ? stride : 0, patch); });
   connect(training_->trainButton(), &QPushButton::clicked, this, &MainWindow::startTraining);
@@ -219,6 +226,7 @@ void MainWindow::connectController() {
     kpicker_->clear();
     model_->clearLabels();
     statusBar()->showMessage("Channel added: " + path + "; train a model on every channel", 8000);
+    params_->setChannels(controller_->channelNames());
     updateActions();
   });
   connect(c, &SessionController::truthLoaded, this, [this](bool ok) {
@@ -346,6 +354,7 @@ void MainWindow::onVolumeOpened(std::shared_ptr<const Volume> v, const VolumeSta
   model_->clearLabels();
   model_->setVolume(v, stats);
   params_->setStats(stats);
+  params_->setChannels(controller_->channelNames());
   if (hasTruth) {
     const Parameters p = controller_->parameters();  // the phantom's own window
     params_->setThreshold(p.getDouble("threshold_lo"), p.getDouble("threshold_hi"));

@@ -45,6 +45,13 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
   // Threshold window with histogram: the first thing a user tunes, so it is always visible.
   auto* maskBox = new QGroupBox("Mask");
   auto* maskLay = new QVBoxLayout(maskBox);
+  channel_ = new QComboBox;
+  channel_->setToolTip("Channel shown in the views and the histogram; the window applies to the first channel");
+  channel_->hide();
+  connect(channel_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (!updating_ && i >= 0) Q_EMIT channelChosen(i);
+  });
+  maskLay->addWidget(channel_);
   histogram_ = new HistogramWidget;
   maskLay->addWidget(histogram_);
   auto* form = new QFormLayout;
@@ -245,7 +252,26 @@ Parameters ParameterPanel::editorValues() const {
   return p;
 }
 
+void ParameterPanel::setChannels(const QStringList& names) {
+  updating_ = true;
+  const int current = std::max(0, channel_->currentIndex());
+  channel_->clear();
+  for (const auto& n : names) channel_->addItem("Channel: " + n);
+  channel_->setCurrentIndex(current < names.size() ? current : 0);
+  channel_->setVisible(names.size() > 1);
+  updating_ = false;
+}
+
+void ParameterPanel::showChannelHistogram(int channel, const VolumeStats& s) {
+  histogram_->setStats(channel == 0 ? firstChannelStats_ : s);
+  lo_->setEnabled(channel == 0);
+  hi_->setEnabled(channel == 0);
+}
+
 void ParameterPanel::setStats(const VolumeStats& s) {
+  firstChannelStats_ = s;
+  lo_->setEnabled(true);
+  hi_->setEnabled(true);
   histogram_->setStats(s);
   double span = double(s.max) - s.min;
   int decimals = span >= 100 ? 1 : (span >= 1 ? 3 : 5);

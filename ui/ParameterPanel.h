@@ -2,6 +2,7 @@
 // The tuning panel, built from the one parameter schema (core/params): a preset combo, the threshold
 // window with the histogram and the live mask preview, then one group box per schema group with the
 // advanced parameters behind a collapsible section. Tooltips are the schema's help texts.
+#include <QStringList>
 #include <QWidget>
 #include <map>
 #include <string>
@@ -27,6 +28,11 @@ public:
   void setParameters(const Parameters& p);
   void applyPreset(const std::string& name);
   void setStats(const VolumeStats& s);
+  // The volume's channels (the first's name first): a selector above the histogram shows one channel's histogram
+  // (and the views show that channel). The window applies to the first channel only, so its fields are enabled
+  // only while the first is shown. Hidden with one channel.
+  void setChannels(const QStringList& names);
+  void showChannelHistogram(int channel, const VolumeStats& s);
   void setThreshold(double lo, double hi);
   double thresholdLo() const;
   double thresholdHi() const;
@@ -44,6 +50,7 @@ Q_SIGNALS:
   void maskVisibilityChanged(bool on);
   void gridChanged(bool show, int stride, int patchSize);
   void parametersChanged();
+  void channelChosen(int channel);
 
 private:
   QWidget* editorFor(const ParamSpec& spec);
@@ -54,6 +61,8 @@ private:
   void syncPresetName();
 
   QComboBox* preset_ = nullptr;
+  QComboBox* channel_ = nullptr;
+  VolumeStats firstChannelStats_;
   HistogramWidget* histogram_ = nullptr;
   QDoubleSpinBox* lo_ = nullptr;
   QDoubleSpinBox* hi_ = nullptr;

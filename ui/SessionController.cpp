@@ -42,6 +42,18 @@ bool SessionController::hasFeatures() const { return session_->features() != nul
 std::shared_ptr<const LabelVolume> SessionController::labels() const { return session_->labels(); }
 std::shared_ptr<const LabelVolume> SessionController::truth() const { return session_->truth(); }
 std::optional<double> SessionController::labelsNmi() const { return session_->labelsNmi(); }
+QStringList SessionController::channelNames() const {
+  QStringList out;
+  for (const auto& n : session_->channelNames()) out << QString::fromStdString(n);
+  return out;
+}
+
+std::shared_ptr<const Volume> SessionController::channel(int index) const {
+  if (index <= 0) return session_->volume();
+  const auto more = session_->moreChannels();
+  return std::size_t(index) <= more.size() ? more[std::size_t(index) - 1] : nullptr;
+}
+
 Parameters SessionController::parameters() const { return session_->parameters(); }
 
 QString SessionController::modelDescription() const {

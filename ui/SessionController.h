@@ -71,6 +71,8 @@ public:
   std::shared_ptr<const LabelVolume> labels() const;  // painted on the whole volume, or null
   std::shared_ptr<const LabelVolume> truth() const;
   std::optional<double> labelsNmi() const;  // of the painted labels against the truth, when both are there
+  QStringList channelNames() const;
+  std::shared_ptr<const Volume> channel(int index) const;  // 0 = the volume
   Parameters parameters() const;  // the session's (after a demo or a loaded model, what they set)
   // "small3d on 15³ patches, 1 network, trained on demo:phantom (96×96×96), fast-like settings: ..."
   QString modelDescription() const;

@@ -71,6 +71,19 @@ void ViewerModel::setVolume(std::shared_ptr<const Volume> v, VolumeStats stats) 
   Q_EMIT windowChanged();
 }
 
+void ViewerModel::showChannel(std::shared_ptr<const Volume> channel, VolumeStats stats) {
+  if (!volume_ || !channel || channel->geom.dims != volume_->geom.dims) return;
+  volume_ = std::move(channel);
+  stats_ = std::move(stats);
+  image_ = wrap<vtkFloatArray>(volume_->geom, volume_->voxels.data());
+  autoWindow();
+  Q_EMIT volumeChanged();
+  Q_EMIT maskChanged();
+  Q_EMIT labelsChanged();
+  Q_EMIT cursorChanged();
+  Q_EMIT windowChanged();
+}
+
 ViewAxes ViewerModel::axes(ViewKind k) const {
   std::array<double, 9> dir{1, 0, 0, 0, 1, 0, 0, 0, 1};
   if (volume_) dir = volume_->geom.direction;

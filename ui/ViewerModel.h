@@ -34,6 +34,8 @@ public:
   ~ViewerModel() override;
 
   void setVolume(std::shared_ptr<const Volume> v, VolumeStats stats);
+  // Another channel of the same volume (same grid) on display: the cursor, mask and labels stay.
+  void showChannel(std::shared_ptr<const Volume> channel, VolumeStats stats);
   bool hasVolume() const { return volume_ != nullptr; }
   const Volume* volume() const { return volume_.get(); }
   std::shared_ptr<const Volume> volumePtr() const { return volume_; }
