@@ -6,6 +6,7 @@
 // (a voxel's side is guessed wrong 13 % of the time: NMI about 0.4), both together see r = (c1 + c2) / 2 cleanly. A model trained on two channels refuses one.
 #include <QProcess>
 #include <QtTest>
+#include <cmath>
 #include <random>
 
 #include "core/io/NiftiIO.h"
@@ -80,6 +81,21 @@ private Q_SLOTS:
     QVERIFY2(both.exitCode == 0, qPrintable(both.err));
     for (const char* m : {"jule", "kmeans_all_channels", "kmeans_a", "kmeans_b", "multi_otsu", "untrained_network"})
       QVERIFY2(both.out.contains(QString("  ") + m + " "), m);
+  }
+
+  // The data README's figures on a real glioma, inside the tumour: FLAIR k-means 0.131, FLAIR + T1c k-means 0.234.
+  void bratsBaselinesMatchTheDataReadme() {
+    JSEG_REQUIRE_DATA("brats/pat0006/flair.nii.gz");
+    const QString d = QString::fromStdString(test::sharedData("brats/pat0006"));
+    const QStringList common = {"--mask", d + "/tumour_mask.nii.gz", "--truth", d + "/tumour_labels.nii.gz", "--k", "3"};
+    const Result flair = run(QStringList{"baseline", d + "/flair.nii.gz"} + common);
+    QVERIFY2(flair.exitCode == 0, qPrintable(flair.err));
+    const Result both = run(QStringList{"baseline", d + "/flair.nii.gz", "--channel", d + "/t1c.nii.gz"} + common);
+    QVERIFY2(both.exitCode == 0, qPrintable(both.err));
+    qInfo("%s%s", qPrintable(flair.out), qPrintable(both.out));
+    QVERIFY(std::abs(nmiOf(flair.out, "intensity k-means") - 0.131) <= 0.03);
+    QVERIFY(std::abs(nmiOf(both.out, "kmeans_all_channels") - 0.234) <= 0.03);
+    QVERIFY(std::abs(nmiOf(both.out, "kmeans_flair") - 0.131) <= 0.03);
   }
 };
 
