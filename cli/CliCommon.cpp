@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "core/base/Errors.h"
 #include "cli/ProgressBar.h"
@@ -61,6 +62,21 @@ void saveLabels(const LabelVolume& labels, const std::string& path) {
 
 LabelVolume loadLabels(const std::string& path) { return readLabelVolume(path); }
 
+void setPatchSizeFromText(Parameters& params, const std::string& text) {
+  if (text.find(',') == std::string::npos) return params.setFromString("patch_size", text);
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+    parts.push_back(text.substr(start, comma - start));
+  parts.push_back(text.substr(start));
+  if (parts.size() != 3)
+    throw InputError("--patch-size '" + text + "': give one size w or three sizes x,y,z (e.g. 15,15,5)");
+  if (parts[0] != parts[1])
+    throw InputError("--patch-size '" + text + "': x and y must be equal (patches are square in-plane; z may differ)");
+  params.setFromString("patch_size", parts[0]);
+  params.setFromString("patch_depth", parts[2]);
+}
+
 void addSchemaOptions(CLI::App* cmd, Parameters& params, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     const ParamSpec& spec = paramSpec(name);
@@ -75,6 +91,12 @@ void addSchemaOptions(CLI::App* cmd, Parameters& params, const std::vector<std::
       cmd->add_option_function<std::string>(
              spec.cliFlag(), [&params, name](const std::string& v) { params.setFromString(name, v); }, help)
           ->type_name("true|false");
+    } else if (name == "patch_size") {
+      // "x,y,z" names a w x w x d patch in one flag (thin anisotropic stacks); patches are square in-plane.
+      cmd->add_option_function<std::string>(
+             spec.cliFlag(), [&params](const std::string& v) { setPatchSizeFromText(params, v); },
+             help + " Also x,y,z with x = y: a w x w x d patch (sets patch_depth to z).")
+          ->type_name("w|x,y,z");
     } else {
       cmd->add_option_function<std::string>(
           spec.cliFlag(), [&params, name](const std::string& v) { params.setFromString(name, v); }, help);

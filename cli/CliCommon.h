@@ -33,6 +33,9 @@ LabelVolume loadLabels(const std::string& path);
 
 // Adds --name options for the given schema parameters to a subcommand; values land in `params` when set.
 void addSchemaOptions(CLI::App* cmd, Parameters& params, const std::vector<std::string>& names);
+// --patch-size's text: "w", or "x,y,z" with x == y (sets patch_size = x and patch_depth = z); InputError
+// otherwise.
+void setPatchSizeFromText(Parameters& params, const std::string& text);
 
 // Registration of each subcommand (one file each).
 void registerInfoCommand(CLI::App& app);

@@ -56,7 +56,7 @@ JuleOptions JuleOptions::fromParameters(const Parameters& p) { return fromParame
 
 JuleOptions JuleOptions::fromParameters(const ParameterValues& v) {
   JuleOptions o;
-  o.network = NetworkSpec::byName(v.network, v.patchSize);
+  o.network = NetworkSpec::byName(v.network, v.patchSize, v.patchDepth);
   o.network.globalPool = v.globalPool;
   o.clusters = v.clusters;
   o.eta = v.eta;
@@ -319,6 +319,9 @@ JuleResult JuleTrainer::run(const PatchSet& patches, const TaskContext* ctx) {
   if (patches.patchSize != spec.inputSize)
     throw InputError("patch size " + std::to_string(patches.patchSize) + " does not match the network " +
                      spec.name + " (input " + std::to_string(spec.inputSize) + ")");
+  if (spec.spatialDims == 3 && patches.depth() != spec.depth())
+    throw InputError("patch depth " + std::to_string(patches.depth()) + " does not match the network " + spec.name +
+                     " (input depth " + std::to_string(spec.depth()) + ")");
   if (patches.channels != spec.inChannels)
     throw InputError("the patches have " + std::to_string(patches.channels) + " channels but the network " + spec.name +
                      " takes " + std::to_string(spec.inChannels));
@@ -374,7 +377,7 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
                                .weight_decay(o.weightDecay));
   const int D = o.network.inputVoxels();  // all channels: period 0 clusters the whole sample
   const int w = o.network.inputSize;
-  const int64_t depth = o.network.spatialDims == 3 ? w : 1;
+  const int64_t depth = o.network.depth();
   // The caller's buffer outlives run(); on a GPU the whole set is copied once.
   m.X = torch::from_blob(const_cast<float*>(samples), {n, int64_t(o.network.inChannels), depth, w, w},
                          torch::kFloat32);

@@ -9,7 +9,7 @@ PatchNetworkImpl::PatchNetworkImpl(const NetworkSpec& spec) : spec_(spec) {
   int cin = spec_.inChannels;
   for (std::size_t i = 0; i < spec_.convs.size(); ++i) {
     const auto& c = spec_.convs[i];
-    int kd = spec_.spatialDims == 3 ? c.kernel : 1;
+    const int kd = spec_.kernelDepth(i);
     auto conv = torch::nn::Conv3d(torch::nn::Conv3dOptions(cin, c.channels, {kd, c.kernel, c.kernel}).bias(true));
     auto bn = torch::nn::BatchNorm3d(torch::nn::BatchNormOptions(c.channels).eps(1e-5).momentum(0.1));
     convs.push_back(register_module("conv" + std::to_string(i + 1), conv));
@@ -36,8 +36,10 @@ torch::Tensor PatchNetworkImpl::trunk(torch::Tensor x) {
   if (spec_.spatialDims == 2) return trunk2d(x);
   for (std::size_t i = 0; i < convs.size(); ++i) {
     x = torch::relu(bns[i]->forward(convs[i]->forward(x)));
-    if (spec_.convs[i].poolAfter)
-      x = F::max_pool3d(x, F::MaxPool3dFuncOptions(spec_.poolSize).stride(spec_.poolSize).ceil_mode(spec_.poolCeil));
+    if (spec_.convs[i].poolAfter) {
+      const int p = spec_.poolSize, pz = spec_.poolDepth(i);
+      x = F::max_pool3d(x, F::MaxPool3dFuncOptions({pz, p, p}).stride({pz, p, p}).ceil_mode(spec_.poolCeil));
+    }
     if (afterBlock) afterBlock(x);
   }
   return x;

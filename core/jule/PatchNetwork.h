@@ -21,9 +21,9 @@ namespace jseg {
 class PatchNetworkImpl : public torch::nn::Module {
 public:
   explicit PatchNetworkImpl(const NetworkSpec& spec);
-  // N x C x w x w x w -> N x featureDim, L2-normalised rows (C = spec.inChannels).
+  // N x C x d x w x w -> N x featureDim, L2-normalised rows (C = spec.inChannels, d = spec.depth()).
   torch::Tensor forward(torch::Tensor x);
-  // Conv blocks (conv, BN, ReLU, pool where set) before flatten: N x C x t x t x t (t x t for 2D: depth 1).
+  // Conv blocks (conv, BN, ReLU, pool where set) before flatten: N x C x t_z x t x t (t_z = 1 for 2D).
   torch::Tensor trunk(torch::Tensor x);
   // Flatten, linear, L2 normalise.
   torch::Tensor head(torch::Tensor trunkOut);

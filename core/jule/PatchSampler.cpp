@@ -13,21 +13,21 @@ namespace jseg {
 namespace {
 
 struct Bounds {
-  int64_t r;
+  int64_t r;                      // in-plane half width (x, y)
   std::array<int64_t, 3> lo, hi;  // inclusive centre range per axis
 };
 
-Bounds centreBounds(const Volume& v, int w) {
+Bounds centreBounds(const Volume& v, int w, int d) {
   if (w < 1 || w % 2 == 0) throw InputError("patch size " + std::to_string(w) + " must be odd");
+  if (d == 0) d = w;
+  if (d < 1 || d % 2 == 0) throw InputError("patch depth " + std::to_string(d) + " must be odd");
+  PatchSampler::checkFits(v.dims(), w, d);
   Bounds b;
   b.r = w / 2;
   for (int a = 0; a < 3; ++a) {
-    if (v.dims()[a] < w)
-      throw InputError("the volume (" + std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
-                       std::to_string(v.dims()[2]) + ") is smaller than the patch size " + std::to_string(w) +
-                       " along axis " + "xyz"[a] + "; choose a smaller patch size");
-    b.lo[a] = b.r;
-    b.hi[a] = v.dims()[a] - 1 - b.r;
+    const int64_t r = a == 2 ? d / 2 : w / 2;
+    b.lo[a] = r;
+    b.hi[a] = v.dims()[a] - 1 - r;
   }
   return b;
 }
@@ -74,8 +74,36 @@ std::array<double, 2> channelMeanStd(const PatchSet& ps, int c) {
 
 } // namespace
 
-int64_t PatchSampler::countCandidates(const Volume& volume, int patchSize, double lo, double hi, const Mask* roi) {
-  Bounds b = centreBounds(volume, patchSize);
+void PatchSampler::checkFits(const std::array<int64_t, 3>& dims, int w, int d) {
+  if (d == 0) d = w;
+  const std::string vol = "the volume (" + dimsText(dims) + ")";
+  for (int a = 0; a < 2; ++a)
+    if (dims[a] < w) {
+      // The largest odd size that fits, so the proposal is itself a valid patch size.
+      const int64_t fit = dims[a] % 2 ? dims[a] : dims[a] - 1;
+      throw InputError(vol + " has " + std::to_string(dims[a]) + " voxels along " + "xyz"[a] + " but the patch needs " +
+                       std::to_string(w) + "; use --patch-size " + std::to_string(fit) + " or less");
+    }
+  if (dims[2] < d) {
+    const int64_t fit = dims[2] % 2 ? dims[2] : dims[2] - 1;
+    throw InputError(vol + " has " + std::to_string(dims[2]) + " slices along z but the patch needs " +
+                     std::to_string(d) + "; use --patch-depth " + std::to_string(fit) + " or less");
+  }
+}
+
+int PatchSampler::depthForSpacing(int w, const std::array<double, 3>& spacing) {
+  for (double sp : spacing)
+    if (!(sp > 0) || !std::isfinite(sp)) throw InputError("the voxel spacing must be positive to derive a patch depth");
+  const double raw = w * 0.5 * (spacing[0] + spacing[1]) / spacing[2];
+  // Nearest odd number: odd values are 2k + 1, so round (raw - 1) / 2.
+  const double k = std::floor((raw - 1) / 2 + 0.5);
+  const int d = int(std::min(31.0, std::max(1.0, k))) * 2 + 1;
+  return d;
+}
+
+int64_t PatchSampler::countCandidates(const Volume& volume, int patchSize, double lo, double hi, const Mask* roi,
+                                      int patchDepth) {
+  Bounds b = centreBounds(volume, patchSize, patchDepth);
   checkRoi(volume, roi);
   int64_t n = 0;
   for (int64_t z = b.lo[2]; z <= b.hi[2]; ++z)
@@ -85,16 +113,18 @@ int64_t PatchSampler::countCandidates(const Volume& volume, int patchSize, doubl
 }
 
 void PatchSampler::extract(const std::vector<const Volume*>& channels, const std::array<int64_t, 3>& c, int w,
-                           float* out) {
-  const std::size_t pv = std::size_t(w) * w * w;
-  for (std::size_t k = 0; k < channels.size(); ++k) extract(*channels[k], c, w, out + k * pv);
+                           float* out, int d) {
+  if (d == 0) d = w;
+  const std::size_t pv = std::size_t(w) * w * d;
+  for (std::size_t k = 0; k < channels.size(); ++k) extract(*channels[k], c, w, out + k * pv, d);
 }
 
-void PatchSampler::extract(const Volume& volume, const std::array<int64_t, 3>& c, int w, float* out) {
-  int64_t r = w / 2;
-  for (int64_t dz = 0; dz < w; ++dz)
+void PatchSampler::extract(const Volume& volume, const std::array<int64_t, 3>& c, int w, float* out, int d) {
+  if (d == 0) d = w;
+  const int64_t r = w / 2, rz = d / 2;
+  for (int64_t dz = 0; dz < d; ++dz)
     for (int64_t dy = 0; dy < w; ++dy) {
-      const float* src = &volume.voxels[volume.geom.index(c[0] - r, c[1] - r + dy, c[2] - r + dz)];
+      const float* src = &volume.voxels[volume.geom.index(c[0] - r, c[1] - r + dy, c[2] - rz + dz)];
       std::copy(src, src + w, out);
       out += w;
     }
@@ -154,7 +184,7 @@ PatchSet PatchSampler::sample(const std::vector<const Volume*>& channels, const 
   }
   const Volume& volume = *channels[0];
   if (o.count < 1) throw InputError("the number of training patches must be at least 1");
-  Bounds b = centreBounds(volume, o.patchSize);
+  Bounds b = centreBounds(volume, o.patchSize, o.patchDepth);
   checkRoi(volume, o.roi);
   reportProgress(ctx, 0.0, "finding patch centres");
 
@@ -189,6 +219,7 @@ PatchSet PatchSampler::sample(const std::vector<const Volume*>& channels, const 
 
   PatchSet ps;
   ps.patchSize = o.patchSize;
+  ps.patchDepth = o.patchDepth > 0 ? o.patchDepth : o.patchSize;
   ps.count = o.count;
   ps.channels = int(channels.size());
   ps.candidates = total;
@@ -220,7 +251,7 @@ PatchSet PatchSampler::sample(const std::vector<const Volume*>& channels, const 
   ps.data.resize(pv * std::size_t(o.count));
   for (int i = 0; i < o.count; ++i) {
     if (i % 256 == 0) checkCancel(ctx);
-    extract(channels, ps.centres[i], o.patchSize, ps.data.data() + pv * std::size_t(i));
+    extract(channels, ps.centres[i], o.patchSize, ps.data.data() + pv * std::size_t(i), ps.patchDepth);
   }
   if (o.standardize) standardizeChannels(ps);
   reportProgress(ctx, 1.0, "patches ready");

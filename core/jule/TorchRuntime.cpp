@@ -54,7 +54,7 @@ NetworkThroughput measureNetworkThroughput(const NetworkSpec& spec, int batch, d
   torch::manual_seed(1);
   PatchNetwork net(spec);
   net->to(dev);
-  std::vector<int64_t> shape{batch, 1, spec.spatialDims == 3 ? spec.inputSize : 1, spec.inputSize, spec.inputSize};
+  std::vector<int64_t> shape{batch, 1, spec.depth(), spec.inputSize, spec.inputSize};
   auto x = torch::randn(shape).to(dev);
   NetworkThroughput r;
   r.batch = batch;

@@ -289,6 +289,12 @@ void Parameters::validate() const {
     throw InputError("stride " + std::to_string(s) + " is larger than the patch size " + std::to_string(w) +
                      " (the paper requires s <= w)");
   if (w % 2 == 0) throw InputError("patch size " + std::to_string(w) + " must be odd so a patch has a centre voxel");
+  const int d = v.patchDepth;
+  if (d != 0 && d % 2 == 0)
+    throw InputError("patch depth " + std::to_string(d) + " must be odd so a patch has a centre slice");
+  if (d != 0 && s > d)
+    throw InputError("stride " + std::to_string(s) + " is larger than the patch depth " + std::to_string(d) +
+                     " (the grid would skip slices; s <= d)");
   if (v.clusters >= v.patches)
     throw InputError("final clusters C = " + std::to_string(v.clusters) + " must be fewer than the " +
                      std::to_string(v.patches) + " training patches");

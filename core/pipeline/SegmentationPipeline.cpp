@@ -63,6 +63,7 @@ PatchSet sampleTrainingPatches(const std::vector<const Volume*>& channels, const
   const ParameterValues v = params.values();
   PatchSamplerOptions so;
   so.patchSize = v.patchSize;
+  so.patchDepth = v.patchDepth;
   so.count = v.patches;
   so.lo = lo;
   so.hi = hi;
@@ -74,7 +75,7 @@ PatchSet sampleTrainingPatches(const std::vector<const Volume*>& channels, const
     // Same centres, patches cut from the filled channels, standardised again.
     for (int i = 0; i < patches.count; ++i)
       PatchSampler::extract(nets, patches.centres[std::size_t(i)], so.patchSize,
-                            patches.data.data() + std::size_t(i) * patches.patchValues());
+                            patches.data.data() + std::size_t(i) * patches.patchValues(), patches.depth());
     if (so.standardize) PatchSampler::standardizeChannels(patches);
   }
   return patches;

@@ -53,6 +53,17 @@ const std::set<std::string>& segmentationTimeParameters() {
   return names;
 }
 
+// patch_depth_from_spacing needs the volume, so it is resolved on the local copy a run works with: the
+// session's own parameters keep "from the spacing", and a volume of another spacing resolves it anew.
+template <class Log>
+Parameters withPatchDepthFromSpacing(Parameters p, const std::shared_ptr<const Volume>& vol, const Log& log) {
+  if (!vol || !p.values().patchDepthFromSpacing) return p;
+  const int d = PatchSampler::depthForSpacing(p.values().patchSize, vol->geom.spacing);
+  p.set("patch_depth", d);
+  log("patch depth " + std::to_string(d) + " from the spacing");
+  return p;
+}
+
 // "…/flair.nii.gz" -> "flair": how a channel is named in the model, the baselines and run.json.
 std::string channelNameOf(const std::string& path) {
   std::string name = fs::path(path).filename().string();
@@ -325,7 +336,7 @@ std::vector<const Volume*> SegmentationSession::raw(const std::vector<std::share
 JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskContext* ctx) {
   windowVoxels();
   const auto t0 = Clock::now();
-  const Parameters p = parameters();
+  const Parameters p = withPatchDepthFromSpacing(parameters(), volume(), [this](const std::string& l) { log(l); });
   const ParameterValues v = p.values();
   const auto vol = volume();
   const auto truthNow = truth();
@@ -452,7 +463,7 @@ std::string SegmentationSession::modelPath() const {
 void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   windowVoxels();
   const auto t0 = Clock::now();
-  const Parameters p = parameters();
+  const Parameters p = withPatchDepthFromSpacing(parameters(), volume(), [this](const std::string& l) { log(l); });
   const ParameterValues v = p.values();
   const auto vol = volume();
   const auto m = model();

@@ -10,6 +10,7 @@
 
 #include "core/base/Errors.h"
 #include "core/jule/PatchNetwork.h"
+#include "core/jule/PatchSampler.h"
 #include "core/jule/TorchRuntime.h"
 
 namespace jseg {
@@ -71,13 +72,12 @@ struct DenseFeatureExtractor::Impl {
   std::string denseWhyNot;
   std::vector<float> chMean, chInv;  // per input channel: input = (voxel - mean) * inv
 
-  int poolDepth() const { return spec.spatialDims == 3 ? spec.poolSize : 1; }
-
   // Conv blocks exactly as PatchNetworkImpl::trunk, with a cancel check after each layer so that a cancel
   // lands within one layer of one tile.
   torch::Tensor trunk(torch::Tensor x, const TaskContext* ctx, std::size_t layers) const {
-    const int pd = poolDepth(), p = spec.poolSize;
+    const int p = spec.poolSize;
     for (std::size_t i = 0; i < layers; ++i) {
+      const int pd = spec.poolDepth(i);
       x = torch::relu(net->bns[i]->forward(net->convs[i]->forward(x)));
       checkCancel(ctx);
       // Floor pooling: where dense mode is allowed, every window a patch uses is complete (see denseExact).
@@ -101,9 +101,10 @@ struct DenseFeatureExtractor::Impl {
   // three times over because conv, batch norm and ReLU results briefly coexist, plus the input copies.
   double bytesPerInputVoxel() const {
     double peak = 0, res = 1;
-    for (const auto& c : spec.convs) {
+    for (std::size_t i = 0; i < spec.convs.size(); ++i) {
+      const auto& c = spec.convs[i];
       peak = std::max(peak, 4.0 * c.channels / res);
-      if (c.poolAfter) res *= double(spec.poolSize) * spec.poolSize * poolDepth();
+      if (c.poolAfter) res *= double(spec.poolSize) * spec.poolSize * spec.poolDepth(i);
     }
     return 3 * peak + 8.0 * spec.inChannels;
   }
@@ -113,13 +114,14 @@ struct DenseFeatureExtractor::Impl {
     double macs = 0;
     int cin = spec.inChannels;
     std::array<double, 3> s{double(box[0]), double(box[1]), double(box[2])};
-    for (const auto& c : spec.convs) {
-      double kz = spec.spatialDims == 3 ? c.kernel : 1;
+    for (std::size_t i = 0; i < spec.convs.size(); ++i) {
+      const auto& c = spec.convs[i];
+      const double kz = spec.kernelDepth(i);
       s = {std::max(0.0, s[0] - c.kernel + 1), std::max(0.0, s[1] - c.kernel + 1), std::max(0.0, s[2] - kz + 1)};
       macs += s[0] * s[1] * s[2] * c.channels * cin * c.kernel * c.kernel * kz;
       cin = c.channels;
       if (c.poolAfter) s = {std::floor(s[0] / spec.poolSize), std::floor(s[1] / spec.poolSize),
-                            std::floor(s[2] / poolDepth())};
+                            std::floor(s[2] / spec.poolDepth(i))};
     }
     return macs + points * denseHeadInputs() * spec.featureDim;
   }
@@ -164,21 +166,26 @@ DenseFeatureExtractor::DenseFeatureExtractor(std::shared_ptr<PatchNetworkImpl> n
   if (!params.empty()) impl_->device = params.front().device();
   const auto& spec = impl_->spec;
   const int w = spec.inputSize;
-  impl_->extent = {w, w, spec.spatialDims == 3 ? w : 1};
+  impl_->extent = {w, w, spec.depth()};
   // Total pooling factor, and whether every pooling window inside a patch is complete: with ceil pooling
-  // over an odd size the patch's last window is partial, which a dense pass cannot reproduce.
-  int size = w;
-  for (const auto& c : spec.convs) {
+  // over an odd size the patch's last window is partial, which a dense pass cannot reproduce. The z axis
+  // has its own kernels and pooling (thin patches), so it is followed separately.
+  int size = w, sizeZ = spec.depth();
+  for (std::size_t i = 0; i < spec.convs.size(); ++i) {
+    const auto& c = spec.convs[i];
     size = size - c.kernel + 1;
+    sizeZ = sizeZ - spec.kernelDepth(i) + 1;
     if (c.poolAfter) {
-      if (spec.poolCeil && size % spec.poolSize != 0) {
+      const int pz = spec.poolDepth(i);
+      if (spec.poolCeil && (size % spec.poolSize != 0 || sizeZ % pz != 0)) {
         impl_->denseExact = false;
         impl_->denseWhyNot = "the network pools with ceil mode over an odd size, which only per-patch inference reproduces";
       }
       size = spec.poolCeil ? (size + spec.poolSize - 1) / spec.poolSize : size / spec.poolSize;
+      sizeZ = spec.poolCeil ? (sizeZ + pz - 1) / pz : sizeZ / pz;
       impl_->down[0] *= spec.poolSize;
       impl_->down[1] *= spec.poolSize;
-      impl_->down[2] *= impl_->poolDepth();
+      impl_->down[2] *= pz;
     }
   }
   TorchRuntime::configureThreads(options.threads);
@@ -190,19 +197,26 @@ const NetworkSpec& DenseFeatureExtractor::spec() const { return impl_->spec; }
 
 std::string DenseFeatureExtractor::device() const { return impl_->device.str(); }
 
-FeatureGrid DenseFeatureExtractor::layout(const Volume& vol, int stride, float lo, float hi,
-                                          const GridRegion& region) const {
+void DenseFeatureExtractor::checkLayout(const Volume& vol, int stride) const {
   if (stride > impl_->spec.inputSize)
     throw InputError("stride " + std::to_string(stride) + " is larger than the patch size " +
                      std::to_string(impl_->spec.inputSize) + " (seed paper §2.5: s <= w)");
+  // A thin patch with a larger stride would leave slices that no patch's block covers.
+  if (impl_->extent[2] > 1 && stride > impl_->extent[2])
+    throw InputError("stride " + std::to_string(stride) + " is larger than the patch depth " +
+                     std::to_string(impl_->extent[2]) + " (s <= d)");
+  PatchSampler::checkFits(vol.dims(), impl_->extent[0], impl_->extent[2]);
+}
+
+FeatureGrid DenseFeatureExtractor::layout(const Volume& vol, int stride, float lo, float hi,
+                                          const GridRegion& region) const {
+  checkLayout(vol, stride);
   return FeatureGrid::layout(vol, impl_->extent, stride, lo, hi, region);
 }
 
 FeatureGrid DenseFeatureExtractor::layout(const Volume& vol, int stride, float lo, float hi, const GridRegion& region,
                                           std::shared_ptr<const Mask> roi) const {
-  if (stride > impl_->spec.inputSize)
-    throw InputError("stride " + std::to_string(stride) + " is larger than the patch size " +
-                     std::to_string(impl_->spec.inputSize) + " (seed paper §2.5: s <= w)");
+  checkLayout(vol, stride);
   return FeatureGrid::layout(vol, impl_->extent, stride, lo, hi, region, std::move(roi));
 }
 
@@ -364,7 +378,7 @@ void DenseFeatureExtractor::Impl::dense(FeatureGrid& grid, const std::vector<con
   const auto& N = plan.tileLattice;
   const int Fd = spec.featureDim;
   const int t = spec.trunkOutputSize();
-  const int tz = spec.spatialDims == 3 ? t : 1;
+  const int tz = spec.trunkOutputDepth();
   // The linear layer as a convolution over the trunk: flatten order of N x C x tz x t x t is C, z, y, x.
   // With global pooling the linear layer sees the mean over the t^3 positions: the same weights at each
   // position, divided by their count.

@@ -93,6 +93,9 @@ public:
                       const TaskContext* ctx = nullptr) const;
 
 private:
+  // InputError for a stride above the patch size or depth, or a patch that does not fit the volume (naming
+  // the axis and a size that fits).
+  void checkLayout(const Volume& vol, int stride) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

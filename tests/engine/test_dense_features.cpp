@@ -134,6 +134,63 @@ private Q_SLOTS:
     QVERIFY2(c.featureSpread > 1e-3, "features do not vary: the comparison would be vacuous");
   }
 
+  // Thin patches (w x w x d, d < w) on a thin volume: kernels and pooling cut along z must give the dense
+  // pass exactly what per-patch inference computes.
+  void anisotropicDenseEqualsPerPatch_data() {
+    QTest::addColumn<QString>("network");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("depth");
+    QTest::addColumn<int>("stride");
+    QTest::newRow("local3d 9x9x5 s1") << "local3d" << 9 << 5 << 1;
+    QTest::newRow("local3d 9x9x5 s2") << "local3d" << 9 << 5 << 2;
+    QTest::newRow("fast3d 15x15x5 s1") << "fast3d" << 15 << 5 << 1;
+    QTest::newRow("fast3d 15x15x5 s2") << "fast3d" << 15 << 5 << 2;
+    QTest::newRow("paper3d 27x27x11 s2 (z pooled)") << "paper3d" << 27 << 11 << 2;
+    QTest::newRow("paper3d 27x27x5 s2 (no z pool)") << "paper3d" << 27 << 5 << 2;
+  }
+
+  void anisotropicDenseEqualsPerPatch() {
+    QFETCH(QString, network);
+    QFETCH(int, size);
+    QFETCH(int, depth);
+    QFETCH(int, stride);
+    const Volume thin = randomVolume(40, 40, 12, 9);
+    NetworkSpec spec = NetworkSpec::byName(network.toStdString(), size, depth);
+    QCOMPARE(spec.depth(), depth);
+    auto net = makeRandomNetwork(spec, 23, true);
+    DenseFeatureExtractor dense(net, options(FeatureMode::Dense));
+    DenseFeatureExtractor ref(net, options(FeatureMode::PerPatch));
+    GridRegion region;  // centres in a box, to keep the per-patch reference fast
+    region.begin = {14, 14, 0};
+    region.end = {26, 26, 12};
+    FeatureGrid g = dense.layout(thin, stride, 90.0f, 1e9f, region);
+    QCOMPARE(g.extent[0], size);
+    QCOMPARE(g.extent[2], depth);
+    QCOMPARE(g.firstCentre[2], int64_t(depth / 2));
+    Compared c = compare(dense, ref, thin, stride, region);
+    qInfo("%s %dx%dx%d stride %d: %zu points, max |dense - per-patch| = %.2e, feature spread %.3f",
+          qPrintable(network), size, size, depth, stride, c.points, c.maxDiff, c.featureSpread);
+    QVERIFY2(c.points >= 4, qPrintable(QString("only %1 grid points").arg(c.points)));
+    QVERIFY2(c.maxDiff <= 1e-4, qPrintable(QString("max |dense - per-patch| = %1 over %2 points")
+                                               .arg(c.maxDiff)
+                                               .arg(c.points)));
+    QVERIFY2(c.featureSpread > 1e-3, "features do not vary: the comparison would be vacuous");
+  }
+
+  // A patch deeper than the volume names the axis and a depth that fits.
+  void tooDeepPatchNamesTheAxis() {
+    const Volume four = randomVolume(30, 30, 4, 3);
+    auto net = makeRandomNetwork(NetworkSpec::byName("local3d", 9, 5), 1);
+    DenseFeatureExtractor dense(net, options(FeatureMode::Dense));
+    try {
+      dense.layout(four, 1, 0.0f, 1e9f);
+      QFAIL("a 5-slice patch was laid out on 4 slices");
+    } catch (const InputError& e) {
+      QCOMPARE(QString(e.what()),
+               QString("the volume (30x30x4) has 4 slices along z but the patch needs 5; use --patch-depth 3 or less"));
+    }
+  }
+
   void gridHonoursMask() {
     NetworkSpec spec = NetworkSpec::byName("paper3d", 27);
     DenseFeatureExtractor dense(makeRandomNetwork(spec, 3, true), options(FeatureMode::Dense));
