@@ -55,7 +55,8 @@ private:
 
 const std::vector<std::string>& juleParameterNames() {
   static const std::vector<std::string> names = {
-      "patches", "patch_size", "patch_depth", "clusters", "network", "device", "seed", "threads", "standardize_patches",
+      "patches", "patch_size", "patch_depth", "patch_depth_from_spacing", "clusters", "network", "device", "seed",
+      "threads", "standardize_patches",
       "eta", "knn", "kc", "lambda", "lambda_min_clusters", "faithful_triangular_knn", "fast_row_update",
       "recluster_final", "epochs_per_period", "batch_size", "learning_rate", "momentum", "dampening",
       "weight_decay", "lr_gamma", "lr_power", "margin", "triplet_gamma", "negatives", "anchor_only_gradient",

@@ -350,7 +350,9 @@ JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskCon
   const auto r = roi();
   TaskContext sc = stageContext(ctx, 0.0, 0.07, "patches");
   PatchSet patches = sampleTrainingPatches(raw(channels), raw(nets), p, lo, hi, r.get(), ctx ? &sc : nullptr);
-  log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "^3 from " +
+  const int depth = v.patchDepth > 0 ? v.patchDepth : patches.patchSize;
+  log("sampled " + std::to_string(patches.count) + " patches of " + std::to_string(patches.patchSize) + "×" +
+      std::to_string(patches.patchSize) + "×" + std::to_string(depth) + " from " +
       std::to_string(patches.candidates) + " candidates" +
       (patches.channels > 1 ? ", " + std::to_string(patches.channels) + " channels" : std::string()));
   TaskContext tc = stageContext(ctx, 0.07, 1.0, "JULE");
