@@ -134,13 +134,12 @@ void MainWindow::buildDocks() {
 
   connect(params_, &ParameterPanel::thresholdChanged, this, [this] { requestMaskPreview(); });
   connect(params_, &ParameterPanel::maskVisibilityChanged, model_, &ViewerModel::setMaskVisible);
-  connect(params_, &ParameterPanel::channelChosen, this, [this](int i) {
-    if (auto v = controller_->channel(i)) {
-      const VolumeStats stats = VolumeStats::compute(*v);
-      model_->showChannel(v, stats);
-      params_->showChannelHistogram(i, stats);
-    }
-  });
+  connect(params_, &ParameterPanel::channelChosen, controller_, &SessionController::showChannel);
+  connect(controller_, &SessionController::channelShown, this,
+          [this](int i, std::shared_ptr<const Volume> v, const VolumeStats& stats) {
+            model_->showChannel(v, stats);
+            params_->showChannelHistogram(i, stats);
+          });
   connect(params_, &ParameterPanel::gridChanged, this,
           [this](bool show, int stride, int patch) { model_->setGrid(show ? stride : 0, patch); });
   connect(training_->trainButton(), &QPushButton::clicked, this, &MainWindow::startTraining);

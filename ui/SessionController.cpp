@@ -54,6 +54,22 @@ std::shared_ptr<const Volume> SessionController::channel(int index) const {
   return std::size_t(index) <= more.size() ? more[std::size_t(index) - 1] : nullptr;
 }
 
+void SessionController::showChannel(int index) {
+  auto v = channel(index);
+  if (!v) return;
+  auto stats = std::make_shared<VolumeStats>();
+  JobOptions jo;
+  jo.name = "Show channel " + std::to_string(index + 1);
+  jo.coalesceKey = "channel-display";
+  jo.priority = 20;
+  jobs_->submit(jo, [v, stats](JobContext&) { *stats = VolumeStats::compute(*v); },
+                {[this, index, v, stats] {
+                   if (channel(index) == v) Q_EMIT channelShown(index, v, *stats);
+                 },
+                 {},
+                 {}});
+}
+
 Parameters SessionController::parameters() const { return session_->parameters(); }
 
 QString SessionController::modelDescription() const {
@@ -114,6 +130,7 @@ void SessionController::openPath(const QString& path, const ReadOptions& options
   cancelStage();
   struct Result {
     std::shared_ptr<Volume> volume;
+    VolumeStats stats;
     std::vector<DicomSeriesInfo> series;  // set when the user must choose one
   };
   auto result = std::make_shared<Result>();
@@ -130,10 +147,13 @@ void SessionController::openPath(const QString& path, const ReadOptions& options
           }
         }
         result->volume = std::make_shared<Volume>(readVolume(p, options, &ctx.task()));
+        ctx.checkCancel();
+        ctx.progress(0.99, "histogram");
+        result->stats = VolumeStats::compute(*result->volume);  // a pass over every voxel: not on the GUI thread
       },
       [this, result, path, options] {
         if (!result->series.empty()) Q_EMIT seriesChoiceNeeded(path, result->series, options);
-        else finishVolume(result->volume, path, options);
+        else finishVolume(result->volume, result->stats, path, options);
       },
       [this, path](bool ok, bool cancelled, const QString& error) {
         if (ok) return;
@@ -142,7 +162,8 @@ void SessionController::openPath(const QString& path, const ReadOptions& options
       });
 }
 
-void SessionController::finishVolume(std::shared_ptr<Volume> v, const QString& path, const ReadOptions& options) {
+void SessionController::finishVolume(std::shared_ptr<Volume> v, const VolumeStats& stats, const QString& path,
+                                     const ReadOptions& options) {
   if (!v->geom.spacingKnown && resolveSpacing_) {
     if (auto s = resolveSpacing_(path)) {
       v->geom.spacing = *s;
@@ -153,7 +174,7 @@ void SessionController::finishVolume(std::shared_ptr<Volume> v, const QString& p
   in.path = path.toStdString();
   in.read = options;
   session_->setVolume(v, in);
-  Q_EMIT volumeOpened(v, VolumeStats::compute(*v), fileNameOf(path), false);
+  Q_EMIT volumeOpened(v, stats, fileNameOf(path), false);
 }
 
 void SessionController::openDemo() {

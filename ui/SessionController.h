@@ -73,6 +73,8 @@ public:
   std::optional<double> labelsNmi() const;  // of the painted labels against the truth, when both are there
   QStringList channelNames() const;
   std::shared_ptr<const Volume> channel(int index) const;  // 0 = the volume
+  // Its histogram is computed as a job; channelShown brings the channel and its statistics for display.
+  void showChannel(int index);
   Parameters parameters() const;  // the session's (after a demo or a loaded model, what they set)
   // "small3d on 15³ patches, 1 network, trained on demo:phantom (96×96×96), fast-like settings: ..."
   QString modelDescription() const;
@@ -93,6 +95,7 @@ Q_SIGNALS:
   void truthLoaded(bool ok);
   void roiLoaded(bool ok, const QString& path);
   void channelAdded(bool ok, const QString& path);
+  void channelShown(int index, std::shared_ptr<const jseg::Volume> channel, const jseg::ui::VolumeStats& stats);
   void trainingEvent(const nlohmann::json& event);
   void trainingFinished(bool ok);
   void modelChanged();
@@ -110,7 +113,8 @@ private:
   // A stage job: one at a time, `done` on success, `ended(ok, cancelled)` always.
   void runStage(const std::string& name, Work work, std::function<void()> done,
                 std::function<void(bool ok, bool cancelled, const QString& error)> ended);
-  void finishVolume(std::shared_ptr<Volume> v, const QString& path, const ReadOptions& options);
+  void finishVolume(std::shared_ptr<Volume> v, const VolumeStats& stats, const QString& path,
+                    const ReadOptions& options);
 
   QPointer<JobBridge> jobs_;
   std::unique_ptr<SegmentationSession> session_;

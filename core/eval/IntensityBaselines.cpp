@@ -175,13 +175,18 @@ LabelVolume paintByBoundaries(const Volume& v, const Window& win, const std::vec
   return l;
 }
 
+// The window both baselines work in, after checking the arguments and the region.
+Window checkedWindow(const Volume& v, float lo, float hi, int k, const Mask* roi) {
+  checkArguments(v, lo, hi, k);
+  checkRegion(v, roi);
+  return {lo, hi, roi};
+}
+
 } // namespace
 
 IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k, uint64_t seed, int restarts,
                                       int maxIterations, double tolerance, const TaskContext* ctx, const Mask* roi) {
-  checkArguments(v, lo, hi, k);
-  checkRegion(v, roi);
-  const Window win{lo, hi, roi};
+  const Window win = checkedWindow(v, lo, hi, k, roi);
   reportProgress(ctx, 0.0, "intensity k-means: histogram");
   WeightedValues w = collectValues(v, win, 65536);
   if (w.value.empty()) throw InputError("no voxel lies inside the threshold mask");
@@ -207,9 +212,7 @@ IntensityKMeansResult intensityKMeans(const Volume& v, float lo, float hi, int k
 }
 
 MultiOtsuResult multiOtsu(const Volume& v, float lo, float hi, int k, const TaskContext* ctx, const Mask* roi) {
-  checkArguments(v, lo, hi, k);
-  checkRegion(v, roi);
-  const Window win{lo, hi, roi};
+  const Window win = checkedWindow(v, lo, hi, k, roi);
   reportProgress(ctx, 0.0, "multi-Otsu: histogram");
   // Histogram: exact levels for integer data with few levels, else 256 bins (bin mean as its value).
   WeightedValues w = collectValues(v, win, 4096);
