@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "core/base/Errors.h"
+#include "core/base/ParallelFor.h"
 
 namespace jseg {
 
@@ -29,24 +30,6 @@ namespace {
 constexpr std::size_t kBlockRows = 16384;
 // Rows per partial sum: fixed, so the summation order (hence the result) does not depend on threads.
 constexpr std::size_t kSubRows = 2048;
-
-// Runs fn(i) for i in [0, count) on `threads` threads (the caller is one of them).
-void parallelFor(std::size_t count, int threads, const std::function<void(std::size_t)>& fn) {
-  int t = static_cast<int>(std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, threads))));
-  if (t <= 1) {
-    for (std::size_t i = 0; i < count; ++i) fn(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < count; i = next++) fn(i);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<std::size_t>(t - 1));
-  for (int i = 1; i < t; ++i) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
-}
 
 float squaredDistance(const float* a, const float* b, int d) {
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
