@@ -148,6 +148,8 @@ struct JuleTrainer::Impl {
   PatchNetwork net{nullptr};
   std::unique_ptr<torch::optim::SGD> opt;
   torch::Tensor X;  // n x C x D x w x w on the training device (C input channels, D depth)
+  const float* neighbours = nullptr;  // per sample a shifted partner (neighbour_positives), or null
+  torch::Tensor XN;                   // the partners, as X
   int n = 0;
   int64_t iteration = 0;
   int epochsDone = 0;
@@ -233,6 +235,9 @@ struct JuleTrainer::Impl {
       int e = std::min(n, s + o.batchSize);
       std::vector<int> bl(static_cast<std::size_t>(e - s));
       for (int i = s; i < e; ++i) bl[i - s] = labels[perm[i]];
+      // Each partner follows its sample in the batch with the sample's label: anchor and partner form a positive
+      // pair, and the partners join the cluster-mates' pairs and the negatives like any sample.
+      if (XN.defined()) bl.insert(bl.end(), bl.begin(), bl.end());
       auto triplets = buildTriplets(bl, o.negatives, rng);
       const double lr = JuleOptions::learningRateAt(o.learningRate, o.lrGamma, o.lrPower, iteration);
       ++iteration;  // the schedule counts every mini-batch, as the reference does
@@ -242,6 +247,7 @@ struct JuleTrainer::Impl {
       for (auto& g : opt->param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
       auto idx = torch::from_blob(perm.data() + s, {e - s}, torch::kLong).to(dev);
       auto xb = X.index_select(0, idx);
+      if (XN.defined()) xb = torch::cat({xb, XN.index_select(0, idx)}, 0);
       opt->zero_grad();
       auto f = net->forward(xb);
       auto loss = tripletLoss(f, triplets, lo);
@@ -342,7 +348,11 @@ JuleResult JuleTrainer::run(const PatchSet& patches, const TaskContext* ctx) {
       stds = patches.channelStd;
     }
   }
+  if (!patches.neighbours.empty() && patches.neighbours.size() != patches.data.size())
+    throw InputError("the patch set's neighbour patches do not match its patches");
+  impl_->neighbours = patches.neighbours.empty() ? nullptr : patches.neighbours.data();
   JuleResult r = run(patches.data.data(), patches.count, ctx);
+  impl_->neighbours = nullptr;
   r.model.patchMean = patches.mean;
   r.model.patchStd = patches.std;
   r.model.standardized = patches.standardized;
@@ -382,6 +392,11 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
   m.X = torch::from_blob(const_cast<float*>(samples), {n, int64_t(o.network.inChannels), depth, w, w},
                          torch::kFloat32);
   if (m.dev.is_cuda()) m.X = m.X.to(m.dev);
+  m.XN = torch::Tensor();
+  if (m.neighbours) {
+    m.XN = torch::from_blob(const_cast<float*>(m.neighbours), m.X.sizes(), torch::kFloat32);
+    if (m.dev.is_cuda()) m.XN = m.XN.to(m.dev);
+  }
 
   JuleResult result;
   std::vector<int> labels;

@@ -46,6 +46,9 @@ struct PatchSet {
   std::vector<double> channelMean, channelStd; // per channel (channel 0 = mean, std); empty when not standardised
   bool standardized = false;
   int64_t candidates = 0;                      // how many valid centres the volume had
+  // With neighbour_positives: per patch, a second patch centred a few voxels away (same window and region),
+  // cut and standardised alike; JULE treats each pair as a positive pair. Empty, or count x patchValues().
+  std::vector<float> neighbours;
   const float* patch(int i) const { return data.data() + static_cast<std::size_t>(i) * patchValues(); }
   const float* patch(int i, int channel) const { return patch(i) + static_cast<std::size_t>(channel) * patchVoxels(); }
   int depth() const { return patchDepth > 0 ? patchDepth : patchSize; }

@@ -161,6 +161,21 @@ const std::vector<Preset>& parameterPresets() {
         {"fill_outside_window", true},
         {"stride", 1},
         {"feature_smoothing", 3}}},
+      {"tissue",
+       "For tissues that differ by intensity at the voxel scale (1 mm brain MRI): the texture preset's training, a "
+       "label per voxel, no smoothing, and each voxel's own standardised intensity appended to the learned "
+       "features (weight 3), so that structures thinner than a patch (cortex, sulcal fluid) keep their voxels and "
+       "the features only decide where intensity is ambiguous.",
+       {{"network", "local3d"},
+        {"patch_size", 9},
+        {"patches", 2000},
+        {"clusters", 20},
+        {"epochs_per_period", 5},
+        {"initial_clusters", "network"},
+        {"fill_outside_window", true},
+        {"stride", 1},
+        {"feature_intensity", true},
+        {"intensity_weight", 3.0}}},
   };
   return presets;
 }

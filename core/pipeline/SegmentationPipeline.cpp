@@ -1,5 +1,7 @@
 #include "core/pipeline/SegmentationPipeline.h"
 
+#include <random>
+
 #include "core/base/Errors.h"
 
 namespace jseg {
@@ -78,7 +80,51 @@ PatchSet sampleTrainingPatches(const std::vector<const Volume*>& channels, const
                             patches.data.data() + std::size_t(i) * patches.patchValues(), patches.depth());
     if (so.standardize) PatchSampler::standardizeChannels(patches);
   }
+  if (v.neighbourPositives > 0) addNeighbourPatches(patches, channels, nets, v.neighbourPositives, lo, hi, roi, so.seed);
   return patches;
+}
+
+void addNeighbourPatches(PatchSet& patches, const std::vector<const Volume*>& channels,
+                         const std::vector<const Volume*>& nets, int radius, float lo, float hi, const Mask* roi,
+                         uint64_t seed) {
+  const Volume& first = *channels.at(0);
+  const auto dims = first.dims();
+  const std::array<int64_t, 3> half{patches.patchSize / 2, patches.patchSize / 2, patches.depth() / 2};
+  // A centre is a valid partner under the sampler's own rules: the whole patch inside the volume, the centre in
+  // the window (real intensities) and in the region.
+  auto valid = [&](const std::array<int64_t, 3>& c) {
+    for (int a = 0; a < 3; ++a)
+      if (c[a] - half[a] < 0 || c[a] + half[a] >= dims[a]) return false;
+    const std::size_t i = first.geom.index(c[0], c[1], c[2]);
+    const float v = first.voxels[i];
+    return v >= lo && v <= hi && (!roi || roi->inside[i]);
+  };
+  std::mt19937_64 rng(seed * 0x2545F4914F6CDD1Dull + 0x6E6);
+  std::uniform_int_distribution<int> offset(-radius, radius);
+  const std::size_t pv = patches.patchValues();
+  patches.neighbours.assign(patches.data.size(), 0.f);
+  for (int i = 0; i < patches.count; ++i) {
+    const auto& c = patches.centres[std::size_t(i)];
+    std::array<int64_t, 3> partner = c;  // a patch with no valid partner nearby is its own (the pair adds nothing)
+    for (int attempt = 0; attempt < 32; ++attempt) {
+      std::array<int64_t, 3> t{c[0] + offset(rng), c[1] + offset(rng), c[2] + (half[2] > 0 ? offset(rng) : 0)};
+      if (t != c && valid(t)) {
+        partner = t;
+        break;
+      }
+    }
+    PatchSampler::extract(nets, partner, patches.patchSize, patches.neighbours.data() + std::size_t(i) * pv, patches.depth());
+  }
+  if (!patches.standardized) return;
+  // The partners take the patches' own standardisation, so a pair differs only by where it was cut.
+  const std::size_t voxels = patches.patchVoxels();
+  for (int i = 0; i < patches.count; ++i)
+    for (int ch = 0; ch < patches.channels; ++ch) {
+      const double mean = patches.channelMean.empty() ? patches.mean : patches.channelMean[std::size_t(ch)];
+      const double sd = patches.channelStd.empty() ? patches.std : patches.channelStd[std::size_t(ch)];
+      float* p = patches.neighbours.data() + std::size_t(i) * pv + std::size_t(ch) * voxels;
+      for (std::size_t k = 0; k < voxels; ++k) p[k] = float((p[k] - mean) / sd);
+    }
 }
 
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,

@@ -27,6 +27,12 @@ PatchSet sampleTrainingPatches(const std::vector<const Volume*>& channels, const
                                const Parameters& params, float lo, float hi, const Mask* roi,
                                const TaskContext* ctx = nullptr);
 // One channel, no region.
+// neighbour_positives: cuts, for every patch, a partner patch centred at a random offset of at most `radius` voxels
+// per axis (a valid centre of the same window and region; the patch itself when none of 32 draws is), from the
+// network inputs `nets`, standardised with the patches' own statistics, into patches.neighbours.
+void addNeighbourPatches(PatchSet& patches, const std::vector<const Volume*>& channels,
+                         const std::vector<const Volume*>& nets, int radius, float lo, float hi, const Mask* roi,
+                         uint64_t seed);
 PatchSet sampleTrainingPatches(const Volume& vol, const Volume& net, const Parameters& params, float lo, float hi,
                                const TaskContext* ctx = nullptr);
 

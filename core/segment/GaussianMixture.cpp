@@ -88,7 +88,7 @@ struct ChunkSums {
 };
 
 // M-step: weights, means and covariances from summed statistics.
-void maximise(const ChunkSums& s, std::size_t n, int d, double floor, GaussianMixtureResult& m) {
+void maximise(const ChunkSums& s, std::size_t n, int d, const std::vector<double>& floor, GaussianMixtureResult& m) {
   const int k = m.k;
   for (int c = 0; c < k; ++c) {
     const double nc = s.weight[std::size_t(c)];
@@ -97,7 +97,7 @@ void maximise(const ChunkSums& s, std::size_t n, int d, double floor, GaussianMi
     double* cov = m.covariances.data() + std::size_t(c) * std::size_t(d) * std::size_t(d);
     if (nc <= 1e-12) {  // an empty component keeps its mean and gets the floor as covariance
       std::fill(cov, cov + std::size_t(d) * std::size_t(d), 0.0);
-      for (int i = 0; i < d; ++i) cov[std::size_t(i) * std::size_t(d) + std::size_t(i)] = floor;
+      for (int i = 0; i < d; ++i) cov[std::size_t(i) * std::size_t(d) + std::size_t(i)] = floor[std::size_t(i)];
       continue;
     }
     for (int i = 0; i < d; ++i) mean[i] = s.first[std::size_t(c) * std::size_t(d) + std::size_t(i)] / nc;
@@ -108,7 +108,7 @@ void maximise(const ChunkSums& s, std::size_t n, int d, double floor, GaussianMi
         cov[std::size_t(i) * std::size_t(d) + std::size_t(j)] = v;
         cov[std::size_t(j) * std::size_t(d) + std::size_t(i)] = v;
       }
-    for (int i = 0; i < d; ++i) cov[std::size_t(i) * std::size_t(d) + std::size_t(i)] += floor;
+    for (int i = 0; i < d; ++i) cov[std::size_t(i) * std::size_t(d) + std::size_t(i)] += floor[std::size_t(i)];
   }
 }
 
@@ -153,8 +153,9 @@ GaussianMixtureResult GaussianMixture::fit(const float* data, std::size_t n, int
   const std::size_t chunks = (n + kChunkRows - 1) / kChunkRows;
   const std::size_t kd = std::size_t(k) * std::size_t(d), kdd = kd * std::size_t(d);
 
-  // Covariance floor from the data's mean per-feature variance (scale-free).
-  double meanVariance = 0;
+  // Covariance floor per feature, from that feature's variance (scale-free: a feature measured in other units
+  // gets the same relative floor).
+  std::vector<double> floor(std::size_t(d), opt_.regularisation);
   {
     std::vector<double> sum(std::size_t(d), 0.0), sq(std::size_t(d), 0.0);
     for (std::size_t r = 0; r < n; ++r)
@@ -164,12 +165,10 @@ GaussianMixtureResult GaussianMixture::fit(const float* data, std::size_t n, int
         sq[std::size_t(j)] += v * v;
       }
     for (int j = 0; j < d; ++j) {
-      const double mu = sum[std::size_t(j)] / double(n);
-      meanVariance += std::max(0.0, sq[std::size_t(j)] / double(n) - mu * mu);
+      const double mu = sum[std::size_t(j)] / double(n), var = sq[std::size_t(j)] / double(n) - mu * mu;
+      if (var > 0) floor[std::size_t(j)] = opt_.regularisation * var;
     }
-    meanVariance /= d;
   }
-  const double floor = opt_.regularisation * (meanVariance > 0 ? meanVariance : 1.0);
 
   GaussianMixtureResult m;
   m.k = k;
@@ -242,7 +241,8 @@ GaussianMixtureResult GaussianMixture::fit(const float* data, std::size_t n, int
     m.iterations = it + 1;
     const double gain = (total.logLikelihood - previous) / double(n);
     previous = total.logLikelihood;
-    if (gain < opt_.tolerance) break;  // labels and likelihood above belong to the current parameters
+    // Stop after an E step, so that the labels and the likelihood belong to the parameters returned.
+    if (gain < opt_.tolerance || it + 1 >= opt_.maxIterations) break;
     maximise(total, n, d, floor, m);
   }
   m.bic = -2 * m.logLikelihood + parameterCount(k, d) * std::log(double(n));

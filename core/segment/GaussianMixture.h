@@ -6,8 +6,8 @@
 //
 // Deterministic: initialised from k-means with the same seed (hard assignments give the first means, weights and
 // covariances), every sum taken per fixed-size chunk and added in chunk order, so the result depends on the seed
-// only, not on the thread count. Covariances get `regularisation` × (mean per-feature variance) added to their
-// diagonal, so a region flat in one feature does not make the likelihood diverge.
+// only, not on the thread count. Each covariance gets `regularisation` × (each feature's variance over all rows)
+// added to its diagonal, so a region flat in one feature does not make the likelihood diverge.
 // Torch-free header.
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +22,7 @@ struct GaussianMixtureOptions {
   KMeansOptions init;           // k, seed, restarts and threads of the k-means that starts EM
   int maxIterations = 100;      // EM iterations
   double tolerance = 1e-5;      // stop when the mean log-likelihood per row gains less than this
-  double regularisation = 1e-3;  // covariance floor, relative to the mean per-feature variance
+  double regularisation = 1e-3;  // covariance floor, relative to each feature's variance
 };
 
 struct GaussianMixtureResult {
