@@ -46,5 +46,6 @@ void registerDemoCommand(CLI::App& app);
 void registerRunCommand(CLI::App& app);
 void registerSlurmCommand(CLI::App& app);
 void registerParamsCommand(CLI::App& app);
+void registerExportCommand(CLI::App& app);
 
 } // namespace jseg::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("juleseg ") + JULESEG_VERSION);
   registerInfoCommand(app);
   registerConvertCommand(app);
+  registerExportCommand(app);
   registerBaselineCommand(app);
   registerEvalCommand(app);
   registerDemoCommand(app);

@@ -1,6 +1,7 @@
 #include "ui/MainMenus.h"
 
 #include <QAction>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMenuBar>
@@ -11,6 +12,7 @@
 
 #include "core/io/LabelOutputs.h"
 #include "ui/KPickerPanel.h"
+#include "ui/LabelsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
 #include "ui/PlanesView.h"
@@ -57,13 +59,24 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   });
   addChannel->setToolTip("Another contrast of the same scan on the same grid (e.g. T1c beside FLAIR): the networks "
                          "and the baselines see every channel; the threshold applies to the first");
-  needVolume_ << openMask << addChannel;
+  auto* openLabels = file->addAction("Open &labels…", this, [this] {
+    QString f = QFileDialog::getOpenFileName(
+        w_, "Open a saved label map", QSettings().value("lastDir").toString(),
+        "Label maps (*.nii *.nii.gz *.seg.nrrd *.nrrd *.tif *.tiff);;All files (*)");
+    if (!f.isEmpty()) w_->controller()->openLabels(f);
+  });
+  openLabels->setToolTip("A saved segmentation on this volume's grid (juleseg, ITK-SNAP, 3D Slicer, Fiji) as the "
+                         "labels overlay, with its names and colours: to compare runs or continue from a result");
+  connect(w_->controller(), &SessionController::labelsOpened, this, &MainMenus::showOpenedLabels);
+  needVolume_ << openMask << addChannel << openLabels;
   recentMenu_ = file->addMenu("Recent files");
   updateRecentMenu();
   file->addSeparator();
   auto* saveLab = file->addAction(QIcon(":/icons/save.svg"), "&Save labels…", this, [this] {
-    QString f = QFileDialog::getSaveFileName(w_, "Save labels", "labels.nii.gz",
-                                             "NIfTI (*.nii.gz *.nii);;TIFF stack (*.tif *.tiff)");
+    QString f = QFileDialog::getSaveFileName(
+        w_, "Save labels", "labels.nii.gz",
+        "NIfTI + ITK-SNAP label descriptions (*.nii.gz *.nii);;TIFF stack with ImageJ LUT (*.tif *.tiff);;"
+        "3D Slicer segmentation (*.seg.nrrd);;DICOM Segmentation (*.dcm)");
     if (!f.isEmpty()) w_->saveLabelsTo(f);
   });
   saveLab->setShortcut(QKeySequence::Save);
@@ -225,6 +238,14 @@ void MainMenus::saveScreenshot(bool windowOnly) {
   QImage img = windowOnly ? w_->composeScreenshot() : w_->sliceView(ViewKind::Axial)->grabImage();
   if (img.isNull() || !img.save(f)) w_->showError("Could not save the screenshot", "writing " + f + " failed");
   else w_->statusBar()->showMessage("Screenshot saved to " + f, 6000);
+}
+
+void MainMenus::showOpenedLabels(std::shared_ptr<const LabelVolume> labels, const std::vector<LabelInfo>& table,
+                                 const std::vector<LabelStatistics>& stats, const QString& path) {
+  w_->model()->setLabels(std::move(labels), table, false);
+  if (auto* panel = w_->findChild<LabelsPanel*>()) panel->setStatistics(stats);
+  if (auto* dock = w_->findChild<QDockWidget*>("LabelsDock")) dock->raise();
+  w_->statusBar()->showMessage(QString("Labels opened from %1: %2 regions").arg(path).arg(table.size()), 8000);
 }
 
 } // namespace jseg::ui

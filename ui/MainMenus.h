@@ -5,6 +5,11 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <memory>
+#include <vector>
+
+#include "core/base/Volume.h"
+#include "core/io/LabelOutputs.h"
 
 class QAction;
 class QMenu;
@@ -26,6 +31,9 @@ private:
   void saveOverlayPng(bool allSlices);
   void saveStatistics();
   void saveScreenshot(bool windowOnly);
+  // File > Open labels: the label map becomes the overlay, its names and colours the labels panel's.
+  void showOpenedLabels(std::shared_ptr<const LabelVolume> labels, const std::vector<LabelInfo>& table,
+                        const std::vector<LabelStatistics>& stats, const QString& path);
 
   MainWindow* w_;
   QMenu* recentMenu_ = nullptr;

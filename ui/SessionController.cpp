@@ -4,8 +4,12 @@
 #include <sstream>
 
 #include "core/base/Errors.h"
+#include "core/io/DicomSegWriter.h"
 #include "core/io/DicomSeriesReader.h"
+#include "core/io/ItkSnapLabelFile.h"
+#include "core/io/LabelMapFile.h"
 #include "core/io/NiftiIO.h"
+#include "core/io/SlicerSegmentationFile.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
 #include "core/pipeline/SegmentationSession.h"
@@ -373,12 +377,24 @@ void SessionController::saveLabels(const QString& path, const std::vector<LabelI
   const std::string p = path.toStdString();
   JobOptions jo;
   jo.name = "Save " + fileNameOf(path).toStdString();
+  const SessionInput input = session_->input();
   jobs_->submit(
       jo,
-      [labels, p, table](JobContext&) {
+      [labels, p, table, input](JobContext&) {
         const QString lower = QString::fromStdString(p).toLower();
-        if (lower.endsWith(".tif") || lower.endsWith(".tiff")) writeTiffLabels(*labels, p);
-        else NiftiIO::writeLabels(*labels, p);
+        if (lower.endsWith(".tif") || lower.endsWith(".tiff")) writeTiffLabels(*labels, p, table);
+        else if (lower.endsWith(".nrrd")) writeSlicerSegmentation(*labels, table, p);
+        else if (lower.endsWith(".dcm")) {
+          if (input.demo || detectVolumeFormat(input.path) != VolumeFormat::Dicom)
+            throw InputError("a DICOM Segmentation needs a volume read from a DICOM series; save as NIfTI or .seg.nrrd");
+          writeDicomSegmentation(*labels, table, DicomSeriesReader::readSource(input.path, input.read), p);
+        } else {
+          NiftiIO::writeLabels(*labels, p);
+          const std::string stem = lower.endsWith(".nii.gz") ? p.substr(0, p.size() - 7)
+                                   : lower.endsWith(".nii")  ? p.substr(0, p.size() - 4)
+                                                             : p;
+          writeItkSnapLabelFile(table, stem + ".itksnap.txt");
+        }
         // Names and colours the user chose travel with the labels.
         writeLabelTableJson(table, p + ".labels.json");
       },
@@ -388,6 +404,28 @@ void SessionController::saveLabels(const QString& path, const std::vector<LabelI
          Q_EMIT labelsSaved(false, path);
        },
        [this, path] { Q_EMIT labelsSaved(false, path); }});
+}
+
+void SessionController::openLabels(const QString& path) {
+  const auto volume = session_->volume();
+  if (!volume) return;
+  const std::string p = path.toStdString();
+  auto map = std::make_shared<LabelMap>();
+  auto stats = std::make_shared<std::vector<LabelStatistics>>();
+  JobOptions jo;
+  jo.name = "Open labels " + fileNameOf(path).toStdString();
+  jobs_->submit(
+      jo,
+      [volume, p, map, stats](JobContext& ctx) {
+        *map = readLabelMap(p, &ctx.task());
+        requireSameGrid(map->labels.geom, volume->geom, "the label map " + map->labelsPath);
+        *stats = computeLabelStatistics(*volume, map->labels);
+      },
+      {[this, map, stats, path] {
+         Q_EMIT labelsOpened(std::make_shared<const LabelVolume>(std::move(map->labels)), map->table, *stats, path);
+       },
+       [this, path](const QString& msg) { Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg); },
+       [] {}});
 }
 
 } // namespace jseg::ui

@@ -59,7 +59,12 @@ public:
   void previewK(int k, const std::array<int64_t, 3>& cursor);
   void applyK(int k, const Parameters& params);
   // Label volume (NIfTI, or TIFF by extension) plus its names and colours as PATH.labels.json.
+  // Also .seg.nrrd (3D Slicer) and .dcm (a DICOM Segmentation, for a DICOM series); beside a NIfTI file its ITK-SNAP
+  // label descriptions (STEM.itksnap.txt), in a TIFF the colours as an ImageJ LUT.
   void saveLabels(const QString& path, const std::vector<LabelInfo>& table);
+  // A saved label map (a result folder, NIfTI with a label file beside it, .seg.nrrd, label TIFF) on the volume's
+  // grid, for comparing runs or continuing from a saved result: arrives as labelsOpened with its names and colours.
+  void openLabels(const QString& path);
   void cancelStage();
 
   // ---- state (GUI thread)
@@ -103,6 +108,8 @@ Q_SIGNALS:
   void previewReady(std::shared_ptr<const jseg::LabelVolume> labels, int k);
   void labelsPainted(bool ok, int k, const std::vector<jseg::LabelStatistics>& stats);
   void labelsSaved(bool ok, const QString& path);
+  void labelsOpened(std::shared_ptr<const jseg::LabelVolume> labels, const std::vector<jseg::LabelInfo>& table,
+                    const std::vector<jseg::LabelStatistics>& stats, const QString& path);
   void modelSaved(bool ok, const QString& path);
   // A stage failed: a title for the dialog and the engine's message.
   void failed(const QString& title, const QString& message);

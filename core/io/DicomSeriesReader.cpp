@@ -160,7 +160,18 @@ struct FileHeader {
   std::optional<double> sliceThickness, spacingBetweenSlices;
   std::optional<Vec3> topPosition;  // a classic multi-frame file's single position: the first frame's
   std::vector<FrameInfo> frameInfo;
+  // Identity, kept for objects derived from the series (DicomSource).
+  std::string sopClassUid, sopInstanceUid, studyUid, frameOfReferenceUid;
+  std::vector<DicomAttribute> patientStudy;
 };
+
+// Patient, study and frame-of-reference attributes a derived object (a DICOM Segmentation) copies from its source.
+const DcmTagKey kPatientStudyTags[] = {
+    DCM_SpecificCharacterSet, DCM_PatientName,   DCM_PatientID,          DCM_PatientBirthDate,
+    DCM_PatientSex,           DCM_StudyInstanceUID, DCM_StudyDate,       DCM_StudyTime,
+    DCM_ReferringPhysicianName, DCM_StudyID,     DCM_AccessionNumber,    DCM_StudyDescription,
+    DCM_PatientAge,           DCM_PatientSize,   DCM_PatientWeight,      DCM_FrameOfReferenceUID,
+    DCM_PositionReferenceIndicator};
 
 enum class Probe { NotDicom, Directory, NoImage, Image };
 
@@ -250,6 +261,16 @@ Probe readHeaderUnguarded(const std::string& path, bool strict, FileHeader& h) {
   }
 
   h.path = path;
+  h.sopClassUid = sop;
+  h.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+  if (h.sopInstanceUid.empty()) h.sopInstanceUid = getString(meta, DCM_MediaStorageSOPInstanceUID);  // anonymised
+  h.studyUid = getString(ds, DCM_StudyInstanceUID);
+  h.frameOfReferenceUid = getString(ds, DCM_FrameOfReferenceUID);
+  for (const DcmTagKey& tag : kPatientStudyTags) {
+    OFString value;
+    if (ds->findAndGetOFStringArray(tag, value).good())
+      h.patientStudy.push_back({tag.getGroup(), tag.getElement(), value.c_str()});
+  }
   h.seriesUid = getString(ds, DCM_SeriesInstanceUID);
   h.description = getString(ds, DCM_SeriesDescription);
   h.modality = getString(ds, DCM_Modality);
@@ -959,6 +980,45 @@ std::string DicomSeriesReader::formatSeriesList(const std::vector<DicomSeriesInf
     if (i + 1 < series.size()) os << "\n";
   }
   return os.str();
+}
+
+namespace {
+DicomSource describeSource(const Scan& scan, const Series& series, const std::vector<SliceRef>& slices) {
+  DicomSource src;
+  const FileHeader& first = scan.files[slices.front().file];
+  src.studyInstanceUid = first.studyUid;
+  src.seriesInstanceUid = series.info.seriesUid;
+  src.frameOfReferenceUid = first.frameOfReferenceUid;
+  src.modality = first.modality;
+  src.patientStudyAttributes = first.patientStudy;
+  for (const SliceRef& s : slices) {
+    const FileHeader& h = scan.files[s.file];
+    DicomSourceSlice slice;
+    slice.sopClassUid = h.sopClassUid;
+    slice.sopInstanceUid = h.sopInstanceUid;
+    slice.frameNumber = h.frames > 1 ? s.frame + 1 : 0;
+    if (s.info->position) {
+      slice.hasPosition = true;
+      slice.position = *s.info->position;
+    }
+    src.slices.push_back(slice);
+  }
+  return src;
+}
+} // namespace
+
+DicomSource DicomSeriesReader::readSource(const std::string& folderOrDicomdir, const ReadOptions& options,
+                                          const TaskContext* ctx) {
+  const Scan scan = scanInput(folderOrDicomdir, ctx);
+  const Series& series = pickSeries(scan, options.series);
+  std::vector<SliceRef> slices;
+  for (std::size_t fi : series.files) {
+    const FileHeader& h = scan.files[fi];
+    for (int f = 0; f < h.frames; ++f) slices.push_back({fi, f, &h.frameInfo[static_cast<std::size_t>(f)], h.instance});
+  }
+  std::vector<std::string> warnings;
+  buildGeometry(scan, series, slices, warnings);  // orders the slices exactly as read() does
+  return describeSource(scan, series, slices);
 }
 
 Volume DicomSeriesReader::read(const std::string& folderOrDicomdir, const ReadOptions& options, const TaskContext* ctx) {

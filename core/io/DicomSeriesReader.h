@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/DicomSource.h"
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 #include "core/io/ReadOptions.h"
@@ -38,6 +39,10 @@ public:
   static std::string formatSeriesList(const std::vector<DicomSeriesInfo>& series);
   static Volume read(const std::string& folderOrDicomdir, const ReadOptions& options = {},
                      const TaskContext* ctx = nullptr);
+  // The series' identity for derived objects (a DICOM Segmentation): UIDs, patient and study attributes, and every
+  // slice's SOP instance and position in the volume's z order (as read() orders them). Headers only, no pixels.
+  static DicomSource readSource(const std::string& folderOrDicomdir, const ReadOptions& options = {},
+                                const TaskContext* ctx = nullptr);
 };
 
 } // namespace jseg

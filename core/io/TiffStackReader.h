@@ -7,10 +7,12 @@
 // geom.spacingKnown = false and a warning. Identity direction, origin 0: page = z, row = y, column = x.
 // Bad files -> InputError naming the file and the problem; too big for memory -> ResourceError.
 #include <string>
+#include <vector>
 
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 #include "core/io/ReadOptions.h"
+#include "core/io/LabelOutputs.h"
 
 namespace jseg {
 
@@ -30,6 +32,8 @@ bool naturalLess(const std::string& a, const std::string& b);
 // Multi-page TIFF writers (deflate). Spacing goes into an ImageJ description so ImageJ/Fiji and our
 // reader get it back.
 void writeTiffVolume(const Volume& v, const std::string& path);     // in v.originalType where possible
-void writeTiffLabels(const LabelVolume& l, const std::string& path);  // uint8 if max label < 256, else uint16
+// uint8 if max label < 256, else uint16. With a table, the first page carries ImageJ's metadata with the labels'
+// colours as a LUT (ImageJLut.h) and display range 0..255, so Fiji opens it coloured; without, range 0..max label.
+void writeTiffLabels(const LabelVolume& l, const std::string& path, const std::vector<LabelInfo>& table = {});
 
 } // namespace jseg

@@ -12,6 +12,7 @@
 
 #include "core/base/Errors.h"
 #include "core/io/AtomicFile.h"
+#include "core/io/ImageJLut.h"
 #include "core/io/TiffStackReader.h"
 
 namespace jseg {
@@ -125,9 +126,21 @@ std::string imageJDescription(const Geometry& g, double minValue, double maxValu
   return d;
 }
 
+// libtiff does not know ImageJ's private tags; declaring them on the handle lets TIFFSetField write them.
+void declareImageJTags(TIFF* tif) {
+  static const TIFFFieldInfo fields[] = {
+      {kTiffTagImageJMetadataByteCounts, TIFF_VARIABLE2, TIFF_VARIABLE2, TIFF_LONG, FIELD_CUSTOM, 1, 1,
+       const_cast<char*>("IJMetadataByteCounts")},
+      {kTiffTagImageJMetadata, TIFF_VARIABLE2, TIFF_VARIABLE2, TIFF_BYTE, FIELD_CUSTOM, 1, 1,
+       const_cast<char*>("IJMetadata")},
+  };
+  TIFFMergeFieldInfo(tif, fields, 2);
+}
+
+// `lut`, when given, goes into ImageJ's metadata on the first page (Fiji shows the stack through it).
 template <typename Src>
 void writeStack(const Src* data, const Geometry& g, PixelType type, double minValue, double maxValue,
-                const std::string& path) {
+                const std::string& path, const ImageJLut* lut = nullptr) {
   for (int a = 0; a < 3; ++a)
     if (g.dims[a] <= 0) throw InputError("cannot write " + path + ": the volume is empty");
   if (g.dims[0] > std::numeric_limits<uint32_t>::max() || g.dims[1] > std::numeric_limits<uint32_t>::max())
@@ -147,6 +160,11 @@ void writeStack(const Src* data, const Geometry& g, PixelType type, double minVa
   {
     TiffOut out(file.tempPath(), path, bigTiff);
     TIFF* tif = out.get();
+    ImageJMetadataBlock ijMetadata;
+    if (lut) {
+      declareImageJTags(tif);
+      ijMetadata = imageJLutMetadata(*lut, TIFFIsBigEndian(tif) != 0);
+    }
     std::vector<double> buf((rowBytes * rowsPerStrip + 7) / 8);
     auto* bytes = reinterpret_cast<unsigned char*>(buf.data());
     for (std::size_t z = 0; z < pages; ++z) {
@@ -170,6 +188,11 @@ void writeStack(const Src* data, const Geometry& g, PixelType type, double minVa
         TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_NONE);
       }
       if (z == 0) TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, description.c_str());
+      if (z == 0 && lut) {
+        TIFFSetField(tif, kTiffTagImageJMetadataByteCounts, uint32_t(ijMetadata.byteCounts.size()),
+                     ijMetadata.byteCounts.data());
+        TIFFSetField(tif, kTiffTagImageJMetadata, uint32_t(ijMetadata.bytes.size()), ijMetadata.bytes.data());
+      }
       TIFFSetField(tif, TIFFTAG_SOFTWARE, "juleseg " JULESEG_VERSION);
 
       const Src* page = data + z * w * h;
@@ -197,12 +220,15 @@ void writeTiffVolume(const Volume& v, const std::string& path) {
   writeStack(v.voxels.data(), v.geom, v.originalType, r[0], r[1], path);
 }
 
-void writeTiffLabels(const LabelVolume& l, const std::string& path) {
+void writeTiffLabels(const LabelVolume& l, const std::string& path, const std::vector<LabelInfo>& table) {
   if (l.labels.size() != l.geom.voxelCount() || l.labels.empty())
     throw InputError("cannot write " + path + ": the label volume is empty or inconsistent");
   const int maxLabel = l.maxLabel();
-  writeStack(l.labels.data(), l.geom, maxLabel < 256 ? PixelType::UInt8 : PixelType::UInt16, 0.0, double(maxLabel),
-             path);
+  const PixelType type = maxLabel < 256 ? PixelType::UInt8 : PixelType::UInt16;
+  if (table.empty()) return writeStack(l.labels.data(), l.geom, type, 0.0, double(maxLabel), path);
+  // ImageJ maps the display range [min, max] onto the LUT's 256 entries: 0..255 makes value k show entry k.
+  const ImageJLut lut = labelLut(table);
+  writeStack(l.labels.data(), l.geom, type, 0.0, 255.0, path, &lut);
 }
 
 } // namespace jseg

@@ -14,8 +14,13 @@
 #include "core/demo/Phantom.h"
 #include "core/eval/Nmi.h"
 #include "core/io/AtomicFile.h"
+#include "core/io/DicomSeriesReader.h"
+#include "core/io/DicomSegWriter.h"
+#include "core/io/ItkSnapLabelFile.h"
 #include "core/io/LabelOutputs.h"
 #include "core/io/NiftiIO.h"
+#include "core/io/SlicerColorTable.h"
+#include "core/io/SlicerSegmentationFile.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
 #include "core/jule/ModelFile.h"
@@ -696,13 +701,24 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
       written.push_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
   }
   auto wrote = [&](const fs::path& f) { written.push_back(f.string()); };
+  const auto table = defaultLabelTable(k);
   NiftiIO::writeLabels(*l, (out / "labels.nii.gz").string());
   wrote(out / "labels.nii.gz");
-  writeTiffLabels(*l, (out / "labels.tif").string());
+  writeTiffLabels(*l, (out / "labels.tif").string(), table);  // with the colours as an ImageJ LUT, for Fiji
   wrote(out / "labels.tif");
-  const auto table = defaultLabelTable(k);
   writeLabelTableJson(table, (out / "label_table.json").string());
   wrote(out / "label_table.json");
+  // Names and colours other tools read (issue 17): ITK-SNAP, 3D Slicer.
+  writeItkSnapLabelFile(table, (out / "labels.itksnap.txt").string());
+  wrote(out / "labels.itksnap.txt");
+  writeSlicerSegmentation(*l, table, (out / "labels.seg.nrrd").string());
+  wrote(out / "labels.seg.nrrd");
+  writeSlicerColorTable(table, (out / "labels.ctbl").string());
+  wrote(out / "labels.ctbl");
+  if (!in.demo && detectVolumeFormat(in.path) == VolumeFormat::Dicom) {  // DICOM viewers, on the source series
+    writeDicomSegmentation(*l, table, DicomSeriesReader::readSource(in.path, in.read), (out / "labels.dcm").string());
+    wrote(out / "labels.dcm");
+  }
   writeStatisticsCsv(computeLabelStatistics(*vol, *l), table, (out / "statistics.csv").string());
   wrote(out / "statistics.csv");
   if (options.overlays) {

@@ -137,7 +137,8 @@ public:
   std::optional<double> labelsNmi() const;
 
   // ---- outputs
-  // labels.nii.gz, labels.tif, label_table.json, statistics.csv, overlays, project.juleseg, run.json.
+  // labels.nii.gz, labels.tif (ImageJ LUT), label_table.json, labels.itksnap.txt, labels.seg.nrrd, labels.ctbl,
+  // labels.dcm (DICOM input), statistics.csv, overlays, project.juleseg, run.json.
   // Files appear only when complete. Returns the files written (with the model's, if saved in the folder).
   std::vector<std::string> writeOutputs(const OutputOptions& options, const TaskContext* ctx = nullptr);
 

@@ -11,7 +11,11 @@
 
 #include "core/base/Errors.h"
 #include "core/demo/Phantom.h"
+#include "core/io/ImageJLut.h"
+#include "core/io/ItkSnapLabelFile.h"
 #include "core/io/NiftiIO.h"
+#include "core/io/SlicerColorTable.h"
+#include "core/io/SlicerSegmentationFile.h"
 #include "core/jule/ModelFile.h"
 #include "core/pipeline/SegmentationSession.h"
 #include "tests/common/TestData.h"
@@ -132,6 +136,19 @@ private Q_SLOTS:
                           "run.json", "model.pt", "model.json"})
       QVERIFY2(fs::exists(fs::path(dir) / f), f);
     QCOMPARE(NiftiIO::readLabels(dir + "/labels.nii.gz").labels, labels->labels);
+    // The same labels for other tools, with the label table's names and colours (issue 17); the demo is no DICOM.
+    QVERIFY(!fs::exists(fs::path(dir) / "labels.dcm"));
+    const SlicerSegmentation slicer = readSlicerSegmentation(dir + "/labels.seg.nrrd");
+    QCOMPARE(slicer.labels.labels, labels->labels);
+    const auto table = defaultLabelTable(3);
+    QCOMPARE(slicer.table.size(), std::size_t(3));
+    QCOMPARE(slicer.table[2].name, table[2].name);
+    const auto snap = readItkSnapLabelFile(dir + "/labels.itksnap.txt");
+    QCOMPARE(snap.size(), std::size_t(3));
+    QVERIFY(snap[1].rgb == table[1].rgb);
+    QCOMPARE(readSlicerColorTable(dir + "/labels.ctbl").size(), std::size_t(3));
+    const auto lut = readImageJLut(dir + "/labels.tif");
+    QVERIFY(lut && (*lut)[1] == table[0].rgb[0]);
     const auto run = nlohmann::json::parse(test::readFileBytes(dir + "/run.json"));
     QCOMPARE(run["k"].get<int>(), 3);
     QCOMPARE(run["input"].get<std::string>(), std::string("demo:phantom"));

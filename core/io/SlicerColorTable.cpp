@@ -1,0 +1,54 @@
+#include "core/io/SlicerColorTable.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/base/Errors.h"
+#include "core/io/AtomicFile.h"
+
+namespace jseg {
+
+namespace {
+std::string withoutSpaces(std::string name) {
+  for (char& c : name)
+    if (c == ' ' || c == '\t') c = '_';
+  return name.empty() ? std::string("_") : name;
+}
+} // namespace
+
+void writeSlicerColorTable(const std::vector<LabelInfo>& table, const std::string& path) {
+  int maxId = 0;
+  for (const LabelInfo& l : table) maxId = std::max(maxId, l.id);
+  std::ostringstream s;
+  s << "# Color table written by juleseg " JULESEG_VERSION "\n# " << maxId + 1 << " values\n";
+  s << "0 Background 0 0 0 0\n";
+  for (const LabelInfo& l : table)
+    if (l.id > 0)
+      s << l.id << ' ' << withoutSpaces(l.name) << ' ' << int(l.rgb[0]) << ' ' << int(l.rgb[1]) << ' '
+        << int(l.rgb[2]) << ' ' << (l.visible ? 255 : 0) << '\n';
+  writeFileAtomically(path, s.str());
+}
+
+std::vector<LabelInfo> readSlicerColorTable(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError("cannot open the Slicer colour table " + path);
+  std::vector<LabelInfo> table;
+  std::string line;
+  for (int lineNo = 1; std::getline(in, line); ++lineNo) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::istringstream s(line);
+    int id = 0, r = 0, g = 0, b = 0, a = 255;
+    std::string name;
+    if (!(s >> id >> name >> r >> g >> b) || id < 0 || id > 65535 || r < 0 || r > 255 || g < 0 || g > 255 || b < 0 ||
+        b > 255)
+      throw InputError(path + " line " + std::to_string(lineNo) + " is not a colour table line (index name R G B A): " +
+                       line);
+    s >> a;
+    if (id == 0) continue;
+    table.push_back({id, name, {uint8_t(r), uint8_t(g), uint8_t(b)}, a > 0});
+  }
+  return table;
+}
+
+} // namespace jseg
