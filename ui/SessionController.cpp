@@ -375,12 +375,9 @@ void SessionController::saveLabels(const QString& path, const std::vector<LabelI
   jo.name = "Save " + fileNameOf(path).toStdString();
   jobs_->submit(
       jo,
-      [labels, p, table](JobContext&) {
-        const QString lower = QString::fromStdString(p).toLower();
-        if (lower.endsWith(".tif") || lower.endsWith(".tiff")) writeTiffLabels(*labels, p);
-        else NiftiIO::writeLabels(*labels, p);
-        // Names and colours the user chose travel with the labels.
-        writeLabelTableJson(table, p + ".labels.json");
+      [this, p, table](JobContext& ctx) {
+        // The session writes the labels and the names and colours the user chose as one result: both or neither.
+        session_->saveLabels(p, table, &ctx.task());
       },
       {[this, path] { Q_EMIT labelsSaved(true, path); },
        [this, path](const QString& msg) {

@@ -188,10 +188,39 @@ bool looksLikeBareDataset(const std::string& path) {
   return buf[0] == 0x08 && buf[1] == 0x00;
 }
 
+// The Transfer Syntax UID (0002,0010) read from the raw meta header, for files DCMTK refuses to parse at all
+// (a transfer syntax newer than this DCMTK, such as JPEG XL).
+std::string rawTransferSyntax(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string head(4096, '\0');
+  f.read(&head[0], std::streamsize(head.size()));
+  head.resize(std::size_t(std::max<std::streamsize>(f.gcount(), 0)));
+  const std::string tag("\x02\x00\x10\x00UI", 6);  // explicit VR little endian, as the meta header always is
+  const auto at = head.find(tag);
+  if (at == std::string::npos || at + 8 > head.size()) return {};
+  const std::size_t len = std::size_t(uint8_t(head[at + 6])) | std::size_t(uint8_t(head[at + 7])) << 8;
+  if (len == 0 || len > 64 || at + 8 + len > head.size()) return {};
+  std::string uid = head.substr(at + 8, len);
+  while (!uid.empty() && (uid.back() == '\0' || uid.back() == ' ')) uid.pop_back();
+  return uid;
+}
+
 std::string metaTransferSyntax(const std::string& path) {
   DcmFileFormat ff;
-  if (ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyElementBytes, ERM_metaOnly).bad()) return {};
+  if (ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyElementBytes, ERM_metaOnly).bad())
+    return rawTransferSyntax(path);
   return getString(ff.getMetaInfo(), DCM_TransferSyntaxUID);
+}
+
+// Names of transfer syntaxes newer than the DCMTK of Debian 12, so the message says what the file is.
+std::string newerTransferSyntaxName(const std::string& uid) {
+  if (uid == "1.2.840.10008.1.2.4.110") return "JPEG XL Lossless";
+  if (uid == "1.2.840.10008.1.2.4.111") return "JPEG XL JPEG Recompression";
+  if (uid == "1.2.840.10008.1.2.4.112") return "JPEG XL";
+  if (uid == "1.2.840.10008.1.2.4.201") return "High-Throughput JPEG 2000 Lossless";
+  if (uid == "1.2.840.10008.1.2.4.202") return "High-Throughput JPEG 2000 with RPCL Lossless";
+  if (uid == "1.2.840.10008.1.2.4.203") return "High-Throughput JPEG 2000";
+  return {};
 }
 
 std::string unsupportedSyntaxMessage(const std::string& path, const std::string& name, const std::string& uid) {
@@ -233,7 +262,7 @@ Probe readHeaderUnguarded(const std::string& path, bool strict, FileHeader& h) {
     if (!strict) return Probe::NotDicom;
     const std::string ts = metaTransferSyntax(path);
     if (!ts.empty() && DcmXfer(ts.c_str()).getXfer() == EXS_Unknown)
-      throw InputError(unsupportedSyntaxMessage(path, "", ts));
+      throw InputError(unsupportedSyntaxMessage(path, newerTransferSyntaxName(ts), ts));
     throw InputError("Cannot read the DICOM file " + path + " (" + st.text() +
                      "); it is probably truncated or corrupt. Remove it or replace it with a good copy.");
   }
@@ -494,9 +523,10 @@ const Series& pickSeries(const Scan& scan, const std::string& wanted) {
   const std::string w = trim(wanted);
   if (w.empty()) {
     if (scan.series.size() == 1) return scan.series.front();
+    // One line: the list itself is what `info` prints.
     throw InputError(scan.input + " holds " + std::to_string(scan.series.size()) +
-                     " DICOM series; choose one with --series <number or SeriesInstanceUID>:\n" +
-                     DicomSeriesReader::formatSeriesList(infosOf(scan)));
+                     " DICOM series; choose one with --series 1.." + std::to_string(scan.series.size()) +
+                     " or a SeriesInstanceUID (list them with: juleseg-cli info " + scan.input + ")");
   }
   for (const Series& s : scan.series)
     if (s.info.seriesUid == w) return s;
@@ -900,7 +930,10 @@ void decodeDcmtkFile(const FileHeader& h, const std::vector<Target>& targets, Sl
 }
 
 void checkDecodable(const FileHeader& h) {
-  if (h.codec == Codec::Unsupported) throw InputError(unsupportedSyntaxMessage(h.path, h.xferName, h.xferUid));
+  if (h.codec == Codec::Unsupported) {
+    const std::string newer = newerTransferSyntaxName(h.xferUid);
+    throw InputError(unsupportedSyntaxMessage(h.path, newer.empty() ? h.xferName : newer, h.xferUid));
+  }
   if (h.samplesPerPixel != 1)
     throw InputError(h.path + " is a colour image (" + h.photometric + ", " + std::to_string(h.samplesPerPixel) +
                      " samples per pixel); juleseg reads greyscale DICOM series only.");

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <unistd.h>
 
 #include "core/base/Errors.h"
 #include "core/demo/Phantom.h"
@@ -16,10 +19,12 @@
 #include "core/io/AtomicFile.h"
 #include "core/io/LabelOutputs.h"
 #include "core/io/NiftiIO.h"
+#include "core/io/OutputFolderTransaction.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
 #include "core/jule/ModelFile.h"
 #include "core/jule/TorchRuntime.h"
+#include "core/pipeline/RunMemoryPlan.h"
 #include "core/pipeline/SegmentationPipeline.h"
 #include "core/project/Project.h"
 #include "core/project/Sha256.h"
@@ -587,6 +592,7 @@ std::shared_ptr<const LabelVolume> SegmentationSession::paint(int k, const TaskC
   const auto vol = volume();
   if (!grid || !vol) throw InputError("no features: extract them first");
   if (k < 2 || k > 64) throw InputError("K = " + std::to_string(k) + " is out of range [2, 64]");
+  requireLevelsFor(k);
   const auto t0 = Clock::now();
   const Parameters p = parameters();
   TaskContext kc = stageContext(ctx, 0.0, 0.6, "k-means");
@@ -671,50 +677,150 @@ std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskCo
 
 // ---------------------------------------------------------------- outputs
 
+void SegmentationSession::requireLevelsFor(int k) const {
+  requireVolume();
+  // With several channels, voxels of one level in the first may still differ in the others.
+  if (!moreChannels().empty()) return;
+  const auto w = window();
+  const auto r = roi();
+  requireDistinctLevels(*volume(), w[0], w[1], r.get(), k);
+}
+
+std::string SegmentationSession::requireMemoryPlan(bool train, int kMax) const {
+  requireVolume();
+  const Parameters p = withPatchDepthFromSpacing(parameters(), volume(), [](const std::string&) {});
+  const auto vol = volume();
+  const auto more = moreChannels();
+  std::vector<const Volume*> channels{vol.get()};
+  for (const auto& c : more) channels.push_back(c.get());
+  const auto r = roi();
+  return RunMemoryPlan::require(p, channels, r.get(), train, kMax).describe();
+}
+
+namespace {
+// A test hook: JULESEG_TEST_PAUSE_BETWEEN_WRITES_MS makes the output writer wait between files (still
+// cancellable), so that a test can interrupt a rerun while it writes.
+void pauseBetweenWrites(const TaskContext* ctx) {
+  static const long ms = [] {
+    const char* e = std::getenv("JULESEG_TEST_PAUSE_BETWEEN_WRITES_MS");
+    return e ? std::strtol(e, nullptr, 10) : 0L;
+  }();
+  for (long waited = 0; waited < ms; waited += 10) {
+    checkCancel(ctx);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  checkCancel(ctx);
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+} // namespace
+
+void SegmentationSession::saveLabels(const std::string& path, const std::vector<LabelInfo>& table,
+                                     const TaskContext* ctx) {
+  const auto l = labels();
+  if (!l) throw InputError("no labels to save: paint them first");
+  std::string lower = path;
+  for (auto& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const bool tiff = endsWith(lower, ".tif") || endsWith(lower, ".tiff");
+  if (!tiff && !endsWith(lower, ".nii") && !endsWith(lower, ".nii.gz"))
+    throw InputError("cannot tell the format of '" + path + "': use .nii, .nii.gz, .tif or .tiff");
+  // The labels and their table form one result: both are written under temporary names, then renamed; a
+  // failure between the renames takes the first back out.
+  const std::string tablePath = path + ".labels.json";
+  AtomicFile labelsFile(path), tableFile(tablePath);
+  if (tiff) writeTiffLabels(*l, labelsFile.tempPath());
+  else NiftiIO::writeLabels(*l, labelsFile.tempPath());
+  checkCancel(ctx);
+  writeLabelTableJson(table, tableFile.tempPath());
+  checkCancel(ctx);
+  std::error_code ec;
+  std::string previous;  // an earlier labels file, kept until the table is in place
+  if (fs::exists(path, ec)) {
+    previous = path + ".previous-" + std::to_string(::getpid());
+    fs::rename(path, previous, ec);
+    if (ec) previous.clear();
+  }
+  try {
+    labelsFile.commit();
+    tableFile.commit();
+  } catch (...) {
+    if (!previous.empty()) fs::rename(previous, path, ec);
+    else fs::remove(path, ec);
+    throw;
+  }
+  if (!previous.empty()) fs::remove(previous, ec);
+}
+
 std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& options, const TaskContext* ctx) {
   const auto l = labels();
   const auto vol = volume();
   if (!l || !vol) throw InputError("no labels to write: paint them first");
   if (options.folder.empty()) throw InputError("no output folder given (-o DIR)");
+  const auto m = model();
+  if (options.saveModel && !m) throw InputError("no model to save: train or load one first");
   const auto t0 = Clock::now();
   const Parameters p = parameters();
   const ParameterValues v = p.values();
   const SessionInput in = input();
   const int k = labelsK();
-  const fs::path out(options.folder);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out)) throw InputError("cannot create output folder " + out.string() + ": " + ec.message());
+  OutputFolderTransaction tx(options.folder);
+  fs::path out = fs::path(options.folder).lexically_normal();  // where the files will be, as the user wrote it
+  if (out.filename().empty()) out = out.parent_path();
+  const fs::path stage(tx.staging()); // where they are written
 
   std::vector<std::string> written;
-  const std::string modelFile = modelPath();
-  // The model belongs to the result when it was saved into this folder (a run that trained).
-  const bool modelInFolder = !modelFile.empty() && fs::absolute(modelFile).parent_path() == fs::absolute(out);
+  auto wrote = [&](const std::string& name) { written.push_back((out / name).string()); };
+  std::string modelFile = modelPath();
+  bool modelInFolder = false;
+  if (options.saveModel) {
+    ModelFile::save(*m, (stage / "model.pt").string());
+    modelFile = (out / "model.pt").string();
+    modelInFolder = true;
+  } else if (!modelFile.empty() && fs::absolute(modelFile).parent_path().lexically_normal() ==
+                                        fs::absolute(out).lexically_normal()) {
+    // The model of the earlier result in this folder (a project's rerun): it stays part of the result.
+    const fs::path src(modelFile);
+    std::vector<fs::path> files{src, fs::path(ModelFile::jsonPathFor(modelFile))};
+    for (std::size_t i = 0; m && i < m->moreNetworks.size(); ++i)
+      files.emplace_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
+    for (const auto& f : files) {
+      std::error_code ec;
+      fs::copy_file(f, stage / f.filename(), ec);
+      if (ec) throw WriteError("cannot write " + (out / f.filename()).string() + ": " + ec.message());
+    }
+    modelInFolder = true;
+  }
   if (modelInFolder) {
     written.push_back(modelFile);
-    for (std::size_t i = 0; i < model()->moreNetworks.size(); ++i)
+    for (std::size_t i = 0; m && i < m->moreNetworks.size(); ++i)
       written.push_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
   }
-  auto wrote = [&](const fs::path& f) { written.push_back(f.string()); };
-  NiftiIO::writeLabels(*l, (out / "labels.nii.gz").string());
-  wrote(out / "labels.nii.gz");
-  writeTiffLabels(*l, (out / "labels.tif").string());
-  wrote(out / "labels.tif");
+  pauseBetweenWrites(ctx);
+  NiftiIO::writeLabels(*l, (stage / "labels.nii.gz").string());
+  wrote("labels.nii.gz");
+  pauseBetweenWrites(ctx);
+  writeTiffLabels(*l, (stage / "labels.tif").string());
+  wrote("labels.tif");
+  pauseBetweenWrites(ctx);
   const auto table = defaultLabelTable(k);
-  writeLabelTableJson(table, (out / "label_table.json").string());
-  wrote(out / "label_table.json");
-  writeStatisticsCsv(computeLabelStatistics(*vol, *l), table, (out / "statistics.csv").string());
-  wrote(out / "statistics.csv");
+  writeLabelTableJson(table, (stage / "label_table.json").string());
+  wrote("label_table.json");
+  pauseBetweenWrites(ctx);
+  writeStatisticsCsv(computeLabelStatistics(*vol, *l), table, (stage / "statistics.csv").string());
+  wrote("statistics.csv");
+  pauseBetweenWrites(ctx);
   if (options.overlays) {
-    fs::create_directories(out / "overlays");
     OverlayStyle style;
     const auto& d = vol->geom.dims;
-    writeOverlayPng(*vol, *l, table, SliceAxis::Z, d[2] / 2, style, (out / "overlay_axial_mid.png").string());
-    writeOverlayPng(*vol, *l, table, SliceAxis::Y, d[1] / 2, style, (out / "overlay_coronal_mid.png").string());
-    writeOverlayPng(*vol, *l, table, SliceAxis::X, d[0] / 2, style, (out / "overlay_sagittal_mid.png").string());
-    wrote(out / "overlay_axial_mid.png");
-    int n = writeOverlayPngs(*vol, *l, table, SliceAxis::Z, style, (out / "overlays").string(), "axial", ctx);
+    writeOverlayPng(*vol, *l, table, SliceAxis::Z, d[2] / 2, style, (stage / "overlay_axial_mid.png").string());
+    writeOverlayPng(*vol, *l, table, SliceAxis::Y, d[1] / 2, style, (stage / "overlay_coronal_mid.png").string());
+    writeOverlayPng(*vol, *l, table, SliceAxis::X, d[0] / 2, style, (stage / "overlay_sagittal_mid.png").string());
+    wrote("overlay_axial_mid.png");
+    int n = writeOverlayPngs(*vol, *l, table, SliceAxis::Z, style, (stage / "overlays").string(), "axial", ctx);
     log("overlays: " + std::to_string(n) + " axial PNGs in " + (out / "overlays").string());
+    pauseBetweenWrites(ctx);
   }
 
   // The project beside the outputs reruns this exactly: `juleseg-cli run --project OUTDIR/project.juleseg`.
@@ -736,8 +842,9 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
                                     : (modelFile.empty() ? std::string() : fs::absolute(modelFile).string());
   project.labelFile = "labels.nii.gz";
   project.versions = {{"juleseg", JULESEG_VERSION}, {"torch", TorchRuntime::torchVersion()}};
-  project.save((out / "project.juleseg").string());
-  wrote(out / "project.juleseg");
+  project.save((stage / "project.juleseg").string());
+  wrote("project.juleseg");
+  pauseBetweenWrites(ctx);
 
   json run;
   {
@@ -770,8 +877,14 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
     run["timings"]["total_s"] = since(s_->opened);
   }
   run["outputs"] = written;
-  writeFileAtomically((out / "run.json").string(), run.dump(2) + "\n");
+  writeFileAtomically((stage / "run.json").string(), run.dump(2) + "\n");
   written.push_back((out / "run.json").string());
+  checkCancel(ctx);  // the last moment a cancel still keeps the earlier result
+  tx.commit();
+  if (options.saveModel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (s_->model == m) s_->modelPath = modelFile;
+  }
   return written;
 }
 
