@@ -758,17 +758,33 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
   const auto vol = volume();
   if (!l || !vol) throw InputError("no labels to write: paint them first");
   if (options.folder.empty()) throw InputError("no output folder given (-o DIR)");
+  if (options.saveModel && !model()) throw InputError("no model to save: train or load one first");
+  OutputFolderTransaction tx(options.folder);  // where the files are written until the commit
+  fs::path out = fs::path(options.folder).lexically_normal();  // where the files will be, as the user wrote it
+  if (out.filename().empty()) out = out.parent_path();
+  try {
+    return writeOutputFiles(options, tx, out, ctx);
+  } catch (const WriteError& e) {
+    // The writers name the staging folder; the user knows the folder they asked for.
+    std::string msg = e.what();
+    for (std::size_t at; (at = msg.find(tx.staging())) != std::string::npos;)
+      msg.replace(at, tx.staging().size(), out.string());
+    throw WriteError(msg);
+  }
+}
+
+std::vector<std::string> SegmentationSession::writeOutputFiles(const OutputOptions& options,
+                                                               OutputFolderTransaction& tx, const fs::path& out,
+                                                               const TaskContext* ctx) {
+  const auto l = labels();
+  const auto vol = volume();
   const auto m = model();
-  if (options.saveModel && !m) throw InputError("no model to save: train or load one first");
   const auto t0 = Clock::now();
   const Parameters p = parameters();
   const ParameterValues v = p.values();
   const SessionInput in = input();
   const int k = labelsK();
-  OutputFolderTransaction tx(options.folder);
-  fs::path out = fs::path(options.folder).lexically_normal();  // where the files will be, as the user wrote it
-  if (out.filename().empty()) out = out.parent_path();
-  const fs::path stage(tx.staging()); // where they are written
+  const fs::path stage(tx.staging());
 
   std::vector<std::string> written;
   auto wrote = [&](const std::string& name) { written.push_back((out / name).string()); };
@@ -786,8 +802,10 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
     for (std::size_t i = 0; m && i < m->moreNetworks.size(); ++i)
       files.emplace_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
     for (const auto& f : files) {
+      // A hard link shares the bytes (the earlier folder is replaced, its files are never changed in place).
       std::error_code ec;
-      fs::copy_file(f, stage / f.filename(), ec);
+      fs::create_hard_link(f, stage / f.filename(), ec);
+      if (ec) fs::copy_file(f, stage / f.filename(), ec);
       if (ec) throw WriteError("cannot write " + (out / f.filename()).string() + ": " + ec.message());
     }
     modelInFolder = true;

@@ -18,6 +18,7 @@
 // Torch-free header.
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -159,6 +160,8 @@ public:
 
 private:
   struct State;
+  std::vector<std::string> writeOutputFiles(const OutputOptions& options, class OutputFolderTransaction& tx,
+                                            const std::filesystem::path& out, const TaskContext* ctx);
   void log(const std::string& line) const;
   // Every channel as the networks see it: filled outside the window and region when fill_outside_window is on.
   std::vector<std::shared_ptr<const Volume>> networkInputs(const Parameters& p, std::shared_ptr<const Volume> vol);
