@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 #include "core/base/Errors.h"
@@ -90,14 +91,14 @@ void runBaseline(const BaselineArgs& a) {
   }
   // Checked before any label file is written: a constant volume has nothing to separate.
   requireDistinctLevels(v, lo, hi, roi.get(), a.k);
-  if (a.method != "otsu") {
-    auto r = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get());
-    report("intensity k-means", r.labels, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
-  }
-  if (a.method != "kmeans") {
-    auto r = multiOtsu(v, lo, hi, a.k, nullptr, roi.get());
-    report("multi-Otsu", r.labels, truth.get(), roi.get(), a.outPrefix, "_otsu.nii.gz");
-  }
+  // Both methods run before either file is written, so a failure of the second leaves no file of the first.
+  std::optional<LabelVolume> kmeans, otsu;
+  if (a.method != "otsu")
+    kmeans = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get())
+                 .labels;
+  if (a.method != "kmeans") otsu = multiOtsu(v, lo, hi, a.k, nullptr, roi.get()).labels;
+  if (kmeans) report("intensity k-means", *kmeans, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
+  if (otsu) report("multi-Otsu", *otsu, truth.get(), roi.get(), a.outPrefix, "_otsu.nii.gz");
 }
 } // namespace
 

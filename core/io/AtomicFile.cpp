@@ -91,9 +91,10 @@ void writeFileBytes(const std::string& path, const std::string& bytes, const std
 AtomicFile::AtomicFile(std::string target) : target_(std::move(target)), temp_(makeTempName(target_)) {
   fs::path parent = fs::path(target_).parent_path();
   std::error_code ec;
+  // A wrong output path is the user's input (InputError); a failing write of a good one is a WriteError.
   if (!parent.empty() && !fs::is_directory(parent, ec))
-    throw WriteError("cannot write " + target_ + ": folder " + parent.string() + " does not exist");
-  if (fs::is_directory(target_, ec)) throw WriteError("cannot write " + target_ + ": it is a folder");
+    throw InputError("cannot write " + target_ + ": folder " + parent.string() + " does not exist");
+  if (fs::is_directory(target_, ec)) throw InputError("cannot write " + target_ + ": it is a folder");
   removeStaleTemporaries(parent.string());
 }
 

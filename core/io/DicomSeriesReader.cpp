@@ -519,14 +519,20 @@ std::vector<DicomSeriesInfo> infosOf(const Scan& scan) {
   return out;
 }
 
+// The table `info` prints, its rows joined by "; ": the CLI's error is one line.
+std::string seriesListLine(const Scan& scan) {
+  std::string list = DicomSeriesReader::formatSeriesList(infosOf(scan));
+  for (std::size_t at; (at = list.find("\n  ")) != std::string::npos;) list.replace(at, 3, "; ");
+  while (!list.empty() && list.front() == ' ') list.erase(0, 1);
+  return list;
+}
+
 const Series& pickSeries(const Scan& scan, const std::string& wanted) {
   const std::string w = trim(wanted);
   if (w.empty()) {
     if (scan.series.size() == 1) return scan.series.front();
-    // One line: the list itself is what `info` prints.
     throw InputError(scan.input + " holds " + std::to_string(scan.series.size()) +
-                     " DICOM series; choose one with --series 1.." + std::to_string(scan.series.size()) +
-                     " or a SeriesInstanceUID (list them with: juleseg-cli info " + scan.input + ")");
+                     " DICOM series; choose one with --series <number or SeriesInstanceUID>: " + seriesListLine(scan));
   }
   for (const Series& s : scan.series)
     if (s.info.seriesUid == w) return s;
@@ -534,8 +540,8 @@ const Series& pickSeries(const Scan& scan, const std::string& wanted) {
     const long n = std::stol(w);
     if (n >= 1 && n <= static_cast<long>(scan.series.size())) return scan.series[static_cast<std::size_t>(n - 1)];
   }
-  throw InputError("DICOM series \"" + w + "\" is not in " + scan.input + "; --series takes a number or a UID from:\n" +
-                   DicomSeriesReader::formatSeriesList(infosOf(scan)));
+  throw InputError("DICOM series \"" + w + "\" is not in " + scan.input + "; --series takes a number or a UID from: " +
+                   seriesListLine(scan));
 }
 
 // One 2D image of the series: a file, or a frame of a multi-frame file.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cmath>
@@ -730,8 +732,20 @@ void SegmentationSession::saveLabels(const std::string& path, const std::vector<
   // failure between the renames takes the first back out.
   const std::string tablePath = path + ".labels.json";
   AtomicFile labelsFile(path), tableFile(tablePath);
-  if (tiff) writeTiffLabels(*l, labelsFile.tempPath());
-  else NiftiIO::writeLabels(*l, labelsFile.tempPath());
+  // The writers choose compression by the name's ending, so the labels go to a temporary name that keeps it;
+  // each writer itself writes atomically.
+  const std::string labelsTemp = labelsFile.tempPath() + (endsWith(lower, ".gz") ? ".nii.gz" : tiff ? ".tif" : ".nii");
+  struct RemoveOnExit {
+    std::string path;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } labelsTempGuard{labelsTemp};
+  if (tiff) writeTiffLabels(*l, labelsTemp);
+  else NiftiIO::writeLabels(*l, labelsTemp);
+  if (::rename(labelsTemp.c_str(), labelsFile.tempPath().c_str()) != 0)
+    throw WriteError(writeFailure(path, errno));
   checkCancel(ctx);
   writeLabelTableJson(table, tableFile.tempPath());
   checkCancel(ctx);
