@@ -290,6 +290,12 @@ Probe readHeaderUnguarded(const std::string& path, bool strict, FileHeader& h) {
     if (h.xferUid.empty()) h.xferUid = x.getXferID();
   }
   h.codec = codecFor(xs);
+  // A transfer syntax this DCMTK does not know (JPEG XL, HTJ2K): DCMTK guesses the dataset's encoding and the
+  // pixel data then fails to decode as if the file were corrupt; say what it is instead.
+  if (!h.xferUid.empty() && DcmXfer(h.xferUid.c_str()).getXfer() == EXS_Unknown) {
+    h.codec = Codec::Unsupported;
+    h.xferName = newerTransferSyntaxName(h.xferUid);
+  }
   h.rows = static_cast<int>(*rows);
   h.columns = static_cast<int>(*cols);
   h.frames = static_cast<int>(std::max(1L, getInt(ds, DCM_NumberOfFrames).value_or(1)));

@@ -105,6 +105,29 @@ QStringList temporaries(const std::string& folder) {
 
 int errorLines(const QString& err) { return int(err.split('\n').filter("error").size()); }
 
+// A minimal DICOM file (4x4 CT, one encapsulated frame) whose meta header names `transferSyntax`.
+std::string dicomWithTransferSyntax(const std::string& transferSyntax) {
+  auto u16 = [](unsigned v) { return std::string{char(v & 0xff), char(v >> 8)}; };
+  auto u32 = [&](uint32_t v) { return u16(v & 0xffff) + u16(v >> 16); };
+  auto element = [&](unsigned g, unsigned e, const char* vr, std::string value) {
+    if (value.size() % 2) value += '\0';
+    return u16(g) + u16(e) + vr + u16(unsigned(value.size())) + value;
+  };
+  const std::string meta = element(2, 0x2, "UI", "1.2.840.10008.5.1.4.1.1.2") + element(2, 0x3, "UI", "1.2.3.4.5") +
+                           element(2, 0x10, "UI", transferSyntax);
+  std::string file(128, '\0');
+  file += "DICM" + u16(2) + u16(0) + "UL" + u16(4) + u32(uint32_t(meta.size())) + meta;
+  file += element(8, 0x60, "CS", "CT") + element(0x20, 0xe, "UI", "1.2.3") + element(0x28, 0x2, "US", u16(1)) +
+          element(0x28, 0x4, "CS", "MONOCHROME2") + element(0x28, 0x10, "US", u16(4)) + element(0x28, 0x11, "US", u16(4)) +
+          element(0x28, 0x100, "US", u16(16)) + element(0x28, 0x101, "US", u16(12)) +
+          element(0x28, 0x102, "US", u16(11)) + element(0x28, 0x103, "US", u16(0));
+  file += u16(0x7fe0) + u16(0x10) + "OB" + u16(0) + u32(0xffffffffu);  // encapsulated pixel data
+  file += u16(0xfffe) + u16(0xe000) + u32(0);                          // empty offset table
+  file += u16(0xfffe) + u16(0xe000) + u32(4) + std::string("\xff\x0a\0\0", 4);  // a JPEG XL codestream's start
+  file += u16(0xfffe) + u16(0xe0dd) + u32(0);
+  return file;
+}
+
 } // namespace
 
 class TestCliFaultTolerance : public QObject {
@@ -339,6 +362,32 @@ private Q_SLOTS:
     const Outcome r = runCli(QStringList{"run", f, "-o", d_ + "/flat_out", "-q"} + kTiny);
     QVERIFY2(r.exitCode == 2 && r.err.contains("too few for K = 3"), qPrintable(r.err));
     QVERIFY(!fs::exists(dir_ + "/flat_out"));
+  }
+
+  // JPEG XL, unknown to Debian 12's DCMTK, is named as an unsupported transfer syntax, not as a corrupt file.
+  void jpegXlDicomIsNamed() {
+    fs::create_directories(dir_ + "/jxl");
+    test::writeFileBytes(dir_ + "/jxl/x.dcm", dicomWithTransferSyntax("1.2.840.10008.1.2.4.112"));
+    const Outcome o = runCli(QStringList{"info", d_ + "/jxl/x.dcm"});
+    QVERIFY2(o.exitCode == 2 && errorLines(o.err) == 1, qPrintable(o.err));
+    QVERIFY2(o.err.contains("JPEG XL (1.2.840.10008.1.2.4.112)") && o.err.contains("cannot decode") &&
+                 !o.err.contains("corrupt"),
+             qPrintable(o.err));
+  }
+
+  // A project whose input was deleted says so (not that its SHA-256 differs), and writes nothing.
+  void projectWithMissingInput() {
+    const std::string gone = dir_ + "/gone.nii.gz";
+    fs::copy_file(volume_, gone);
+    const QString out = d_ + "/gone_out";
+    const Outcome first = runCli(QStringList{"run", QString::fromStdString(gone), "--model", QString::fromStdString(model_),
+                                             "--threshold", "3000:65535", "--stride", "6", "--no-overlays", "-o", out, "-q"});
+    QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+    fs::remove(gone);
+    const Outcome o = runCli(QStringList{"run", "--project", out + "/project.juleseg", "-o", d_ + "/gone_rerun", "-q"});
+    QVERIFY2(o.exitCode == 2 && errorLines(o.err) == 1, qPrintable(o.err));
+    QVERIFY2(o.err.contains("gone.nii.gz no longer exists") && !o.err.contains("SHA-256"), qPrintable(o.err));
+    QVERIFY(!fs::exists(dir_ + "/gone_rerun"));
   }
 
   // Validation gaps of the issue: each one line with "error:", exit 2, naming the right thing.
