@@ -5,6 +5,8 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <tuple>
 
 #include "core/base/Errors.h"
 #include "cli/CliCommon.h"
@@ -44,6 +46,14 @@ void runBaseline(const BaselineArgs& a) {
   if (a.k < 2 || a.k > 64) throw InputError("--k must be between 2 and 64 (got " + std::to_string(a.k) + ")");
   if (a.method != "kmeans" && a.method != "otsu" && a.method != "both")
     throw InputError("--method must be kmeans, otsu or both");
+  // --seed and --restarts take the ranges of the schema's seed and kmeans_restarts.
+  for (const auto& [flag, name, value] : {std::tuple<const char*, const char*, long long>{"--seed", "seed", a.seed},
+                                          {"--restarts", "kmeans_restarts", a.restarts}}) {
+    const ParamSpec& spec = paramSpec(name);
+    if (value < spec.min || value > spec.max)
+      throw InputError(std::string(flag) + " " + std::to_string(value) + " is out of range [" +
+                       std::to_string((long long)spec.min) + ", " + std::to_string((long long)spec.max) + "]");
+  }
   auto [lo, hi] = parseThreshold(a.threshold);
   Volume v = loadVolume(a.path, a.volume);
   std::unique_ptr<LabelVolume> truth;
@@ -79,14 +89,16 @@ void runBaseline(const BaselineArgs& a) {
     for (const auto& b : voxelBaselines(in)) report(b.method, b.labels, truth.get(), roi.get(), a.outPrefix, "_" + b.method + ".nii.gz");
     return;
   }
-  if (a.method != "otsu") {
-    auto r = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get());
-    report("intensity k-means", r.labels, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
-  }
-  if (a.method != "kmeans") {
-    auto r = multiOtsu(v, lo, hi, a.k, nullptr, roi.get());
-    report("multi-Otsu", r.labels, truth.get(), roi.get(), a.outPrefix, "_otsu.nii.gz");
-  }
+  // Checked before any label file is written: a constant volume has nothing to separate.
+  requireDistinctLevels(v, lo, hi, roi.get(), a.k);
+  // Both methods run before either file is written, so a failure of the second leaves no file of the first.
+  std::optional<LabelVolume> kmeans, otsu;
+  if (a.method != "otsu")
+    kmeans = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get())
+                 .labels;
+  if (a.method != "kmeans") otsu = multiOtsu(v, lo, hi, a.k, nullptr, roi.get()).labels;
+  if (kmeans) report("intensity k-means", *kmeans, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
+  if (otsu) report("multi-Otsu", *otsu, truth.get(), roi.get(), a.outPrefix, "_otsu.nii.gz");
 }
 } // namespace
 

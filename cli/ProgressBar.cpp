@@ -1,5 +1,7 @@
 #include "cli/ProgressBar.h"
 
+#include "cli/Interrupts.h"
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -27,7 +29,7 @@ ProgressBar::~ProgressBar() {
 
 TaskContext ProgressBar::context(std::shared_ptr<const CancelToken> cancel) {
   TaskContext ctx;
-  ctx.cancel = std::move(cancel);
+  ctx.cancel = cancel ? std::move(cancel) : std::shared_ptr<const CancelToken>(interruptToken());
   ctx.progress = [this](double f, const std::string& m) { update(f, m); };
   return ctx;
 }

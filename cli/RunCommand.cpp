@@ -54,6 +54,10 @@ void loadProject(RunArgs& a) {
   if (a.volumes.empty() && !a.demo) {
     a.demo = p.demo;
     if (!p.demo) a.volumes = {p.inputPath};
+    std::error_code ec;
+    if (!p.demo && !fs::exists(p.inputPath, ec))
+      throw InputError("the project's input " + p.inputPath + " no longer exists (moved or deleted?): give the volume "
+                       "on the command line");
     if (!p.demo && !p.inputUnchanged())
       std::cerr << "warning: " << p.inputPath << " changed since the project was saved (SHA-256 differs)\n";
     if (!p.read.series.empty() && a.volumeOptions.series.empty()) a.volumeOptions.series = p.read.series;
@@ -86,9 +90,18 @@ struct RunTarget {
 
 std::optional<std::array<int, 2>> kSweepRange(const RunArgs& a) {
   if (a.kSweep.empty()) return std::nullopt;
-  auto r = parseThreshold(a.kSweep);  // same "a:b" syntax
+  const std::string usage = "--k-sweep '" + a.kSweep + "' must be a:b with integers 2 <= a <= b <= 64, e.g. 2:10";
+  const auto colon = a.kSweep.find(':');
+  if (colon == std::string::npos) throw InputError(usage);
+  double r[2];
+  try {
+    r[0] = parseNumber(a.kSweep.substr(0, colon), "--k-sweep");
+    r[1] = parseNumber(a.kSweep.substr(colon + 1), "--k-sweep");
+  } catch (const InputError&) {
+    throw InputError(usage);
+  }
   if (r[0] != std::floor(r[0]) || r[1] != std::floor(r[1]) || r[0] < 2 || r[1] > 64 || r[0] > r[1])
-    throw InputError("--k-sweep must be a:b with integers 2 <= a <= b <= 64, e.g. 2:10");
+    throw InputError(usage);
   return std::array<int, 2>{int(r[0]), int(r[1])};
 }
 
@@ -117,16 +130,14 @@ void runOne(const RunArgs& a, const RunTarget& target) {
   const auto w = session.window();
   println("segmenting " + std::to_string(session.windowVoxels()) + " voxels: " + describeWindow(w[0], w[1]) +
           (a.mask.empty() ? "" : " inside the mask"));
-  // Only now that the input is known to be good, so a failed input leaves no empty result folder.
-  std::error_code ec;
-  fs::create_directories(target.out, ec);
-  if (ec || !fs::is_directory(target.out))
-    throw InputError("cannot create output folder " + target.out + ": " + ec.message());
-
+  session.requireLevelsFor(session.parameters().getInt("k"));
+  // The whole run's memory, before anything is trained or written: a run that cannot fit is refused now.
+  println("memory: " + session.requireMemoryPlan(a.model.empty(), sweepRange ? std::max((*sweepRange)[1],
+                                                   session.parameters().getInt("k")) : session.parameters().getInt("k")));
+  // Nothing is written before the end: writeOutputs replaces the output folder as a whole (the model included).
   if (a.model.empty()) {
     TaskContext c = stageContext(&ctx, 0.03, 0.75, "train");
     session.train(events, &c);
-    session.saveModel((fs::path(target.out) / "model.pt").string());
   }
   TaskContext fc = stageContext(&ctx, 0.75, 0.92, "features");
   session.extractFeatures(&fc);
@@ -145,6 +156,7 @@ void runOne(const RunArgs& a, const RunTarget& target) {
   OutputOptions out;
   out.folder = target.out;
   out.overlays = !a.noOverlays;
+  out.saveModel = a.model.empty();
   TaskContext oc = stageContext(&ctx, 0.99, 1.0, "outputs");
   const auto written = session.writeOutputs(out, &oc);
   bar.finish("K = " + std::to_string(k));
@@ -198,8 +210,12 @@ int runRun(RunArgs& a) {
     } catch (const CancelledError&) {
       throw;
     } catch (const Error& e) {
-      std::cerr << "juleseg-cli: error: " << a.volumes[i] << ": " << e.what() << "\n";
-      failed.push_back(a.volumes[i] + ": " + e.what());
+      // Most messages name the file already; the path is added only where one does not.
+      const std::string msg = std::string(e.what()).find(a.volumes[i]) != std::string::npos
+                                  ? std::string(e.what())
+                                  : a.volumes[i] + ": " + e.what();
+      std::cerr << "juleseg-cli: error: " << msg << "\n";
+      failed.push_back(msg);
     }
   }
   std::cout << "batch: " << ok << " of " << a.volumes.size() << " volumes segmented into " << a.out << "\n";

@@ -16,6 +16,7 @@
 
 #include "core/base/Errors.h"
 #include "cli/CliCommon.h"
+#include "cli/Interrupts.h"
 #include "cli/ProgressBar.h"
 #include "core/eval/Nmi.h"
 #include "core/io/AtomicFile.h"
@@ -30,28 +31,6 @@
 namespace jseg::cli {
 
 namespace {
-
-// Ctrl-C cancels the running job through its token (checked within a second), so no half-written model.
-std::atomic<CancelToken*> activeToken{nullptr};
-extern "C" void onInterrupt(int) {
-  if (CancelToken* t = activeToken.load()) t->cancel();
-}
-
-class InterruptScope {
-public:
-  explicit InterruptScope(const std::shared_ptr<CancelToken>& token) : token_(token) {
-    activeToken.store(token_.get());
-    previous_ = std::signal(SIGINT, onInterrupt);
-  }
-  ~InterruptScope() {
-    std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
-    activeToken.store(nullptr);
-  }
-
-private:
-  std::shared_ptr<CancelToken> token_;
-  void (*previous_)(int) = SIG_DFL;
-};
 
 const std::vector<std::string>& juleParameterNames() {
   static const std::vector<std::string> names = {
@@ -136,8 +115,8 @@ void runTrain(TrainArgs& a) {
   if (!a.mask.empty()) session.loadMask(a.mask);
   for (const auto& c : a.channels) session.addChannel(c);
   session.windowVoxels();
-  auto token = std::make_shared<CancelToken>();
-  InterruptScope interrupt(token);
+  // Ctrl-C and SIGTERM cancel through the process's token (checked within a second): no half-written model.
+  auto token = interruptToken();
   TrainReporter rep("train", a.quiet);
   session.setLog([&rep](const std::string& line) { rep.bar.println(line); });
   TaskContext ctx = rep.context(token);
@@ -208,8 +187,8 @@ void runClusterImages(ClusterImagesArgs& a) {
   auto ms = PatchSampler::meanStd(samples);
   PatchSampler::standardizeInPlace(samples, ms[0], ms[1]);
 
-  auto token = std::make_shared<CancelToken>();
-  InterruptScope interrupt(token);
+  // Ctrl-C and SIGTERM cancel through the process's token (checked within a second): no half-written model.
+  auto token = interruptToken();
   TrainReporter rep("cluster-images", a.quiet);
   TaskContext ctx = rep.context(token);
   JuleTrainer trainer(jo, rep.sink());

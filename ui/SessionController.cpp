@@ -4,13 +4,8 @@
 #include <sstream>
 
 #include "core/base/Errors.h"
-#include "core/io/DicomSegWriter.h"
 #include "core/io/DicomSeriesReader.h"
-#include "core/io/ItkSnapLabelFile.h"
 #include "core/io/LabelMapFile.h"
-#include "core/io/NiftiIO.h"
-#include "core/io/SlicerSegmentationFile.h"
-#include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
 #include "core/pipeline/SegmentationSession.h"
 
@@ -377,26 +372,11 @@ void SessionController::saveLabels(const QString& path, const std::vector<LabelI
   const std::string p = path.toStdString();
   JobOptions jo;
   jo.name = "Save " + fileNameOf(path).toStdString();
-  const SessionInput input = session_->input();
   jobs_->submit(
       jo,
-      [labels, p, table, input](JobContext&) {
-        const QString lower = QString::fromStdString(p).toLower();
-        if (lower.endsWith(".tif") || lower.endsWith(".tiff")) writeTiffLabels(*labels, p, table);
-        else if (lower.endsWith(".nrrd")) writeSlicerSegmentation(*labels, table, p);
-        else if (lower.endsWith(".dcm")) {
-          if (input.demo || detectVolumeFormat(input.path) != VolumeFormat::Dicom)
-            throw InputError("a DICOM Segmentation needs a volume read from a DICOM series; save as NIfTI or .seg.nrrd");
-          writeDicomSegmentation(*labels, table, DicomSeriesReader::readSource(input.path, input.read), p);
-        } else {
-          NiftiIO::writeLabels(*labels, p);
-          const std::string stem = lower.endsWith(".nii.gz") ? p.substr(0, p.size() - 7)
-                                   : lower.endsWith(".nii")  ? p.substr(0, p.size() - 4)
-                                                             : p;
-          writeItkSnapLabelFile(table, stem + ".itksnap.txt");
-        }
-        // Names and colours the user chose travel with the labels.
-        writeLabelTableJson(table, p + ".labels.json");
+      [this, p, table](JobContext& ctx) {
+        // The session writes the labels and the names and colours the user chose as one result: both or neither.
+        session_->saveLabels(p, table, &ctx.task());
       },
       {[this, path] { Q_EMIT labelsSaved(true, path); },
        [this, path](const QString& msg) {

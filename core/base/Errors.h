@@ -1,7 +1,7 @@
 #pragma once
 // Typed errors of the engine. Every message must tell a user what is wrong and, where possible, what to
-// do about it. Front ends map them: the CLI prints one line and exits with code 2 for InputError and
-// ResourceError, the GUI shows a dialog.
+// do about it. Front ends map them: the CLI prints one line and exits with code 2 for every Error but
+// CancelledError (130 or 143), the GUI shows a dialog.
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +21,13 @@ public:
 
 // A job would not fit in memory (or other resource limits); the message proposes an alternative.
 class ResourceError : public Error {
+public:
+  using Error::Error;
+};
+
+// A file could not be written (disk full, file too large, no permission, read-only file system). The message
+// names the file and the cause; nothing partial is left behind. The CLI exits with code 2, as for bad input.
+class WriteError : public Error {
 public:
   using Error::Error;
 };

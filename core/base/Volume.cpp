@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iomanip>
 #include <sstream>
+#include <unordered_set>
 
 namespace jseg {
 
@@ -121,6 +122,23 @@ Mask maskFromLabels(const LabelVolume& labels, const std::string& what) {
   for (std::size_t i = 0; i < labels.labels.size(); ++i) n += (m.inside[i] = labels.labels[i] != 0);
   if (n == 0) throw InputError(what + " has no voxel inside (all zero)");
   return m;
+}
+
+std::size_t countDistinctLevels(const Volume& v, float lo, float hi, const Mask* roi, std::size_t stopAt) {
+  std::unordered_set<float> seen;
+  for (std::size_t i = 0; i < v.voxels.size() && seen.size() < stopAt; ++i) {
+    const float x = v.voxels[i];
+    if (x >= lo && x <= hi && (!roi || roi->inside[i])) seen.insert(x);
+  }
+  return seen.size();
+}
+
+void requireDistinctLevels(const Volume& v, float lo, float hi, const Mask* roi, int k) {
+  const std::size_t n = countDistinctLevels(v, lo, hi, roi, std::size_t(std::max(k, 1)));
+  if (n >= std::size_t(k)) return;
+  throw InputError("only " + std::to_string(n) + " distinct intensit" + (n == 1 ? "y lies" : "ies lie") +
+                   " in the threshold window" + (roi ? " inside the mask" : "") + ", too few for K = " +
+                   std::to_string(k) + " regions: use a smaller --k or a wider --threshold");
 }
 
 } // namespace jseg

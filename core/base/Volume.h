@@ -78,6 +78,12 @@ struct LabelVolume {
 // Threshold mask [lo, hi] (inclusive) on the voxel values.
 Mask thresholdMask(const Volume& v, float lo, float hi);
 
+// Distinct intensities inside [lo, hi] (and `roi` when given), counted up to `stopAt`.
+std::size_t countDistinctLevels(const Volume& v, float lo, float hi, const Mask* roi, std::size_t stopAt);
+// InputError when fewer than k distinct intensities lie in the window: k regions cannot be told apart there, and
+// a "result" would leave labels unused (a constant volume).
+void requireDistinctLevels(const Volume& v, float lo, float hi, const Mask* roi, int k);
+
 // Builds a volume with the same geometry from another one (voxels zeroed).
 LabelVolume makeLabelVolume(const Geometry& g);
 

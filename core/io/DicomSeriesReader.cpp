@@ -199,10 +199,39 @@ bool looksLikeBareDataset(const std::string& path) {
   return buf[0] == 0x08 && buf[1] == 0x00;
 }
 
+// The Transfer Syntax UID (0002,0010) read from the raw meta header, for files DCMTK refuses to parse at all
+// (a transfer syntax newer than this DCMTK, such as JPEG XL).
+std::string rawTransferSyntax(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string head(4096, '\0');
+  f.read(&head[0], std::streamsize(head.size()));
+  head.resize(std::size_t(std::max<std::streamsize>(f.gcount(), 0)));
+  const std::string tag("\x02\x00\x10\x00UI", 6);  // explicit VR little endian, as the meta header always is
+  const auto at = head.find(tag);
+  if (at == std::string::npos || at + 8 > head.size()) return {};
+  const std::size_t len = std::size_t(uint8_t(head[at + 6])) | std::size_t(uint8_t(head[at + 7])) << 8;
+  if (len == 0 || len > 64 || at + 8 + len > head.size()) return {};
+  std::string uid = head.substr(at + 8, len);
+  while (!uid.empty() && (uid.back() == '\0' || uid.back() == ' ')) uid.pop_back();
+  return uid;
+}
+
 std::string metaTransferSyntax(const std::string& path) {
   DcmFileFormat ff;
-  if (ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyElementBytes, ERM_metaOnly).bad()) return {};
+  if (ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyElementBytes, ERM_metaOnly).bad())
+    return rawTransferSyntax(path);
   return getString(ff.getMetaInfo(), DCM_TransferSyntaxUID);
+}
+
+// Names of transfer syntaxes newer than the DCMTK of Debian 12, so the message says what the file is.
+std::string newerTransferSyntaxName(const std::string& uid) {
+  if (uid == "1.2.840.10008.1.2.4.110") return "JPEG XL Lossless";
+  if (uid == "1.2.840.10008.1.2.4.111") return "JPEG XL JPEG Recompression";
+  if (uid == "1.2.840.10008.1.2.4.112") return "JPEG XL";
+  if (uid == "1.2.840.10008.1.2.4.201") return "High-Throughput JPEG 2000 Lossless";
+  if (uid == "1.2.840.10008.1.2.4.202") return "High-Throughput JPEG 2000 with RPCL Lossless";
+  if (uid == "1.2.840.10008.1.2.4.203") return "High-Throughput JPEG 2000";
+  return {};
 }
 
 std::string unsupportedSyntaxMessage(const std::string& path, const std::string& name, const std::string& uid) {
@@ -244,7 +273,7 @@ Probe readHeaderUnguarded(const std::string& path, bool strict, FileHeader& h) {
     if (!strict) return Probe::NotDicom;
     const std::string ts = metaTransferSyntax(path);
     if (!ts.empty() && DcmXfer(ts.c_str()).getXfer() == EXS_Unknown)
-      throw InputError(unsupportedSyntaxMessage(path, "", ts));
+      throw InputError(unsupportedSyntaxMessage(path, newerTransferSyntaxName(ts), ts));
     throw InputError("Cannot read the DICOM file " + path + " (" + st.text() +
                      "); it is probably truncated or corrupt. Remove it or replace it with a good copy.");
   }
@@ -282,6 +311,12 @@ Probe readHeaderUnguarded(const std::string& path, bool strict, FileHeader& h) {
     if (h.xferUid.empty()) h.xferUid = x.getXferID();
   }
   h.codec = codecFor(xs);
+  // A transfer syntax this DCMTK does not know (JPEG XL, HTJ2K): DCMTK guesses the dataset's encoding and the
+  // pixel data then fails to decode as if the file were corrupt; say what it is instead.
+  if (!h.xferUid.empty() && DcmXfer(h.xferUid.c_str()).getXfer() == EXS_Unknown) {
+    h.codec = Codec::Unsupported;
+    h.xferName = newerTransferSyntaxName(h.xferUid);
+  }
   h.rows = static_cast<int>(*rows);
   h.columns = static_cast<int>(*cols);
   h.frames = static_cast<int>(std::max(1L, getInt(ds, DCM_NumberOfFrames).value_or(1)));
@@ -511,13 +546,20 @@ std::vector<DicomSeriesInfo> infosOf(const Scan& scan) {
   return out;
 }
 
+// The table `info` prints, its rows joined by "; ": the CLI's error is one line.
+std::string seriesListLine(const Scan& scan) {
+  std::string list = DicomSeriesReader::formatSeriesList(infosOf(scan));
+  for (std::size_t at; (at = list.find("\n  ")) != std::string::npos;) list.replace(at, 3, "; ");
+  while (!list.empty() && list.front() == ' ') list.erase(0, 1);
+  return list;
+}
+
 const Series& pickSeries(const Scan& scan, const std::string& wanted) {
   const std::string w = trim(wanted);
   if (w.empty()) {
     if (scan.series.size() == 1) return scan.series.front();
     throw InputError(scan.input + " holds " + std::to_string(scan.series.size()) +
-                     " DICOM series; choose one with --series <number or SeriesInstanceUID>:\n" +
-                     DicomSeriesReader::formatSeriesList(infosOf(scan)));
+                     " DICOM series; choose one with --series <number or SeriesInstanceUID>: " + seriesListLine(scan));
   }
   for (const Series& s : scan.series)
     if (s.info.seriesUid == w) return s;
@@ -525,8 +567,8 @@ const Series& pickSeries(const Scan& scan, const std::string& wanted) {
     const long n = std::stol(w);
     if (n >= 1 && n <= static_cast<long>(scan.series.size())) return scan.series[static_cast<std::size_t>(n - 1)];
   }
-  throw InputError("DICOM series \"" + w + "\" is not in " + scan.input + "; --series takes a number or a UID from:\n" +
-                   DicomSeriesReader::formatSeriesList(infosOf(scan)));
+  throw InputError("DICOM series \"" + w + "\" is not in " + scan.input + "; --series takes a number or a UID from: " +
+                   seriesListLine(scan));
 }
 
 // One 2D image of the series: a file, or a frame of a multi-frame file.
@@ -921,7 +963,10 @@ void decodeDcmtkFile(const FileHeader& h, const std::vector<Target>& targets, Sl
 }
 
 void checkDecodable(const FileHeader& h) {
-  if (h.codec == Codec::Unsupported) throw InputError(unsupportedSyntaxMessage(h.path, h.xferName, h.xferUid));
+  if (h.codec == Codec::Unsupported) {
+    const std::string newer = newerTransferSyntaxName(h.xferUid);
+    throw InputError(unsupportedSyntaxMessage(h.path, newer.empty() ? h.xferName : newer, h.xferUid));
+  }
   if (h.samplesPerPixel != 1)
     throw InputError(h.path + " is a colour image (" + h.photometric + ", " + std::to_string(h.samplesPerPixel) +
                      " samples per pixel); juleseg reads greyscale DICOM series only.");

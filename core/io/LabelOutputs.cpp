@@ -322,7 +322,7 @@ int writeOverlayPngs(const Volume& v, const LabelVolume& l, const std::vector<La
   requireSameGrid(v.geom, l.geom, v.voxels.size(), l.labels.size(), "overlay");
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (!fs::is_directory(folder)) throw InputError("cannot create output folder " + folder);
+  if (!fs::is_directory(folder)) throw WriteError("cannot create output folder " + folder + ": " + ec.message());
   const LabelColours colours(table);
   const auto w = windowOf(v, style);
   const int64_t n = v.geom.dims[static_cast<int>(axis)];

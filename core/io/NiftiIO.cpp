@@ -1,5 +1,6 @@
 #include "core/io/NiftiIO.h"
 
+#include <cerrno>
 #include <zlib.h>
 
 #include <algorithm>
@@ -591,13 +592,15 @@ void writeNifti(const Geometry& g, PixelType type, const std::string& path, cons
 
   AtomicFile out(path);
   if (endsWithGz(path)) {
+    errno = 0;
     GzFile f(out.tempPath(), "wb6");
-    if (!f) throw Error("cannot write " + path + ": cannot create " + out.tempPath());
+    if (!f) throw WriteError(writeFailure(path, errno, "cannot create the file"));
     auto writeAll = [&](const uint8_t* p, std::size_t n) {
       while (n > 0) {
         const unsigned step = static_cast<unsigned>(std::min<std::size_t>(n, std::size_t(1) << 30));
+        errno = 0;
         if (gzwrite(f.get(), p, step) != static_cast<int>(step))
-          throw Error("cannot write " + path + " (disk full?): " + f.errorText());
+          throw WriteError(writeFailure(path, errno, f.errorText()));
         p += step;
         n -= step;
       }
@@ -608,18 +611,21 @@ void writeNifti(const Geometry& g, PixelType type, const std::string& path, cons
       encode(first, n, buf.data());
       writeAll(buf.data(), n * bpv);
     }
-    if (f.close() != Z_OK) throw Error("cannot write " + path + " (disk full?)");
+    errno = 0;
+    if (f.close() != Z_OK) throw WriteError(writeFailure(path, errno));
   } else {
+    errno = 0;
     std::ofstream o(out.tempPath(), std::ios::binary);
-    if (!o) throw Error("cannot write " + path + ": cannot create " + out.tempPath());
+    if (!o) throw WriteError(writeFailure(path, errno, "cannot create the file"));
     o.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
     for (std::size_t first = 0; first < total; first += perChunk) {
       const std::size_t n = std::min(perChunk, total - first);
       encode(first, n, buf.data());
       o.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(n * bpv));
+      if (!o) throw WriteError(writeFailure(path, errno));
     }
     o.close();
-    if (!o) throw Error("cannot write " + path + " (disk full or no permission?)");
+    if (!o) throw WriteError(writeFailure(path, errno));
   }
   out.commit();
 }

@@ -1,4 +1,5 @@
 // Multi-page TIFF writers (declared in TiffStackReader.h).
+#include <cerrno>
 #include <tiffio.h>
 
 #include <algorithm>
@@ -54,8 +55,10 @@ public:
     tif_ = nullptr;
   }
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error("cannot write " + target_ + ": " + what + (errors_.empty() ? "" : " (" + errors_ + ")") +
-                " — disk full or no permission?");
+    // libtiff reports through its handler, but the system's reason is in errno.
+    const int err = errno;
+    throw WriteError(err ? writeFailure(target_, err) + (errors_.empty() ? "" : " (" + errors_ + ")")
+                         : "cannot write " + target_ + ": " + what + (errors_.empty() ? "" : " (" + errors_ + ")"));
   }
 
 private:

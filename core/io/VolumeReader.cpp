@@ -1,5 +1,6 @@
 #include "core/io/VolumeReader.h"
 
+#include <sstream>
 #include <cmath>
 #include <filesystem>
 
@@ -43,11 +44,40 @@ void refuseNonFinite(const Volume& v, const std::string& path) {
                    "value) before loading the volume.");
 }
 
+// Opening a FIFO blocks until a writer appears, and a device may never end: refused before anything opens them.
+void requireFileOrFolder(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) throw InputError(path + ": no such file or folder");
+  if (fs::is_regular_file(st) || fs::is_directory(st)) return;
+  const char* kind = fs::is_fifo(st)             ? "a named pipe (FIFO)"
+                     : fs::is_block_file(st)     ? "a block device"
+                     : fs::is_character_file(st) ? "a character device"
+                     : fs::is_socket(st)         ? "a socket"
+                                                 : "not a regular file";
+  throw InputError(path + " is " + std::string(kind) + ", not a file: give a volume file or folder");
+}
+
+// Voxel sizes beyond this (1 km) are a corrupt header or a typo, and would overflow physical extents.
+constexpr double kMaxSpacingMm = 1e6;
+
+void refuseImplausibleSpacing(const Volume& v, const std::string& path) {
+  for (int a = 0; a < 3; ++a) {
+    const double s = std::fabs(v.geom.spacing[a]);
+    if (!(s > 0) || !(s <= kMaxSpacingMm)) {
+      std::ostringstream o;
+      o << path << ": voxel size " << v.geom.spacing[a] << " mm along " << "xyz"[a]
+        << " is not a plausible size (0 < size <= 1e6 mm): give the right one with --spacing";
+      throw InputError(o.str());
+    }
+  }
+}
+
 } // namespace
 
 VolumeFormat detectVolumeFormat(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  requireFileOrFolder(path);
   if (fs::is_directory(path, ec)) {
     if (fs::is_empty(path, ec)) throw InputError(path + ": the folder is empty");
     // DICOM wins over TIFF: scanners sometimes drop preview TIFFs beside a series.
@@ -94,10 +124,12 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Tas
   if (v.voxels.size() != v.geom.voxelCount() || v.voxels.empty())
     throw InputError(path + ": the reader produced no voxels");
   refuseNonFinite(v, path);
+  refuseImplausibleSpacing(v, path);
   return v;
 }
 
 LabelVolume readLabelVolume(const std::string& path, const TaskContext* ctx) {
+  requireFileOrFolder(path);
   if (NiftiIO::looksLikeNifti(path)) return NiftiIO::readLabels(path, ctx);
   Volume v = readVolume(path, {}, ctx);
   LabelVolume l = makeLabelVolume(v.geom);

@@ -34,9 +34,14 @@ void saveWeights(PatchNetworkImpl& network, const NetworkSpec& spec, const std::
       auto srcB = network.named_buffers(true);
       for (auto& b : copy->named_buffers(true)) b.value().copy_(srcB[b.key()].to(torch::kCPU));
     }
-    torch::save(copy, tempPath);
+    // Serialised in memory first: LibTorch's file writer finishes the archive in a destructor, and a write error
+    // there (disk full) calls std::terminate. Our own write reports the system's reason instead.
+    std::ostringstream bytes(std::ios::binary);
+    torch::save(copy, bytes);
+    writeFileBytes(tempPath, bytes.str(), path);
   } catch (const c10::Error& e) {
-    throw InputError(path + ": cannot write the model weights (" + std::string(e.what_without_backtrace()) + ")");
+    throw WriteError("cannot write " + path + ": cannot serialise the model weights (" +
+                     std::string(e.what_without_backtrace()).substr(0, 200) + ")");
   }
 }
 
@@ -104,11 +109,7 @@ void ModelFile::save(const JuleModel& m, const std::string& ptPath) {
     saveWeights(*nets[i], m.spec, weights.back()->tempPath(), path);
   }
   AtomicFile js(jsonPath);
-  {
-    std::ofstream f(js.tempPath(), std::ios::binary);
-    f << describe(m).dump(2) << "\n";
-    if (!f) throw InputError(jsonPath + ": cannot write the model description");
-  }
+  writeFileBytes(js.tempPath(), describe(m).dump(2) + "\n", jsonPath);
   for (auto& w : weights) w->commit();
   js.commit();
 }

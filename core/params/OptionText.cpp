@@ -1,6 +1,7 @@
 #include "core/params/OptionText.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <vector>
 
@@ -25,8 +26,17 @@ std::array<float, 2> parseThreshold(const std::string& text) {
   auto colon = text.find(':');
   if (colon == std::string::npos) throw InputError("threshold '" + text + "' must be lo:hi, e.g. 1:255");
   std::string a = text.substr(0, colon), b = text.substr(colon + 1);
-  float lo = a.empty() ? float(-kUnboundedThreshold) : float(parseNumber(a, "the threshold's low end"));
-  float hi = b.empty() ? float(kUnboundedThreshold) : float(parseNumber(b, "the threshold's high end"));
+  // NaN would compare false with every voxel (and print as "null"); beyond the float range it would become
+  // infinity. An open end ("1:") is written as an empty side, not as a huge number.
+  auto end = [&](const std::string& t, const char* which) {
+    const double v = parseNumber(t, std::string("the threshold's ") + which + " end");
+    if (!std::isfinite(v) || std::fabs(v) >= kUnboundedThresholdFrom)
+      throw InputError("threshold '" + text + "': the " + which + " end '" + t + "' must be a finite number below 1e37 "
+                       "in magnitude (leave a side empty for no limit, e.g. 1:)");
+    return float(v);
+  };
+  float lo = a.empty() ? float(-kUnboundedThreshold) : end(a, "low");
+  float hi = b.empty() ? float(kUnboundedThreshold) : end(b, "high");
   if (lo > hi) throw InputError("threshold " + text + ": low end " + a + " is above high end " + b);
   return {lo, hi};
 }

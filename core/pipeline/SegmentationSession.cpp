@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <unistd.h>
 
 #include "core/base/Errors.h"
 #include "core/demo/Phantom.h"
@@ -19,12 +24,14 @@
 #include "core/io/ItkSnapLabelFile.h"
 #include "core/io/LabelOutputs.h"
 #include "core/io/NiftiIO.h"
+#include "core/io/OutputFolderTransaction.h"
 #include "core/io/SlicerColorTable.h"
 #include "core/io/SlicerSegmentationFile.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
 #include "core/jule/ModelFile.h"
 #include "core/jule/TorchRuntime.h"
+#include "core/pipeline/RunMemoryPlan.h"
 #include "core/pipeline/SegmentationPipeline.h"
 #include "core/project/Project.h"
 #include "core/project/Sha256.h"
@@ -592,6 +599,7 @@ std::shared_ptr<const LabelVolume> SegmentationSession::paint(int k, const TaskC
   const auto vol = volume();
   if (!grid || !vol) throw InputError("no features: extract them first");
   if (k < 2 || k > 64) throw InputError("K = " + std::to_string(k) + " is out of range [2, 64]");
+  requireLevelsFor(k);
   const auto t0 = Clock::now();
   const Parameters p = parameters();
   TaskContext kc = stageContext(ctx, 0.0, 0.6, "k-means");
@@ -676,61 +684,205 @@ std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskCo
 
 // ---------------------------------------------------------------- outputs
 
+void SegmentationSession::requireLevelsFor(int k) const {
+  requireVolume();
+  // With several channels, voxels of one level in the first may still differ in the others.
+  if (!moreChannels().empty()) return;
+  const auto w = window();
+  const auto r = roi();
+  requireDistinctLevels(*volume(), w[0], w[1], r.get(), k);
+}
+
+std::string SegmentationSession::requireMemoryPlan(bool train, int kMax) const {
+  requireVolume();
+  const Parameters p = withPatchDepthFromSpacing(parameters(), volume(), [](const std::string&) {});
+  const auto vol = volume();
+  const auto more = moreChannels();
+  std::vector<const Volume*> channels{vol.get()};
+  for (const auto& c : more) channels.push_back(c.get());
+  const auto r = roi();
+  return RunMemoryPlan::require(p, channels, r.get(), train, kMax).describe();
+}
+
+namespace {
+// A test hook: JULESEG_TEST_PAUSE_BETWEEN_WRITES_MS makes the output writer wait between files (still
+// cancellable), so that a test can interrupt a rerun while it writes.
+void pauseBetweenWrites(const TaskContext* ctx) {
+  static const long ms = [] {
+    const char* e = std::getenv("JULESEG_TEST_PAUSE_BETWEEN_WRITES_MS");
+    return e ? std::strtol(e, nullptr, 10) : 0L;
+  }();
+  for (long waited = 0; waited < ms; waited += 10) {
+    checkCancel(ctx);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  checkCancel(ctx);
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+} // namespace
+
+void SegmentationSession::saveLabels(const std::string& path, const std::vector<LabelInfo>& table,
+                                     const TaskContext* ctx) {
+  const auto l = labels();
+  if (!l) throw InputError("no labels to save: paint them first");
+  std::string lower = path;
+  for (auto& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const bool tiff = endsWith(lower, ".tif") || endsWith(lower, ".tiff");
+  const bool nrrd = endsWith(lower, ".nrrd"), dicom = endsWith(lower, ".dcm");
+  const bool nifti = endsWith(lower, ".nii") || endsWith(lower, ".nii.gz");
+  if (!tiff && !nrrd && !dicom && !nifti)
+    throw InputError("cannot tell the format of '" + path + "': use .nii, .nii.gz, .tif, .tiff, .seg.nrrd or .dcm");
+  const SessionInput in = input();
+  if (dicom && (in.demo || detectVolumeFormat(in.path) != VolumeFormat::Dicom))
+    throw InputError("a DICOM Segmentation needs a volume read from a DICOM series; save as NIfTI or .seg.nrrd");
+  // The labels and their table form one result: both are written under temporary names, then renamed; a
+  // failure between the renames takes the first back out.
+  const std::string tablePath = path + ".labels.json";
+  AtomicFile labelsFile(path), tableFile(tablePath);
+  // The writers choose compression by the name's ending, so the labels go to a temporary name that keeps it;
+  // each writer itself writes atomically.
+  const std::string labelsTemp =
+      labelsFile.tempPath() + (endsWith(lower, ".gz") ? ".nii.gz" : tiff ? ".tif" : nrrd ? ".nrrd" : dicom ? ".dcm" : ".nii");
+  struct RemoveOnExit {
+    std::string path;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } labelsTempGuard{labelsTemp};
+  if (tiff) writeTiffLabels(*l, labelsTemp, table);  // with the colours as an ImageJ LUT
+  else if (nrrd) writeSlicerSegmentation(*l, table, labelsTemp);
+  else if (dicom) writeDicomSegmentation(*l, table, DicomSeriesReader::readSource(in.path, in.read), labelsTemp);
+  else NiftiIO::writeLabels(*l, labelsTemp);
+  if (::rename(labelsTemp.c_str(), labelsFile.tempPath().c_str()) != 0)
+    throw WriteError(writeFailure(path, errno));
+  checkCancel(ctx);
+  writeLabelTableJson(table, tableFile.tempPath());
+  checkCancel(ctx);
+  if (nifti) {
+    // ITK-SNAP reads names and colours from its own label description file beside the NIfTI. It describes the
+    // table, so it may land before the labels do.
+    const std::string stem = path.substr(0, path.size() - (endsWith(lower, ".nii.gz") ? 7 : 4));
+    writeItkSnapLabelFile(table, stem + ".itksnap.txt");
+  }
+  std::error_code ec;
+  std::string previous;  // an earlier labels file, kept until the table is in place
+  if (fs::exists(path, ec)) {
+    previous = path + ".previous-" + std::to_string(::getpid());
+    fs::rename(path, previous, ec);
+    if (ec) previous.clear();
+  }
+  try {
+    labelsFile.commit();
+    tableFile.commit();
+  } catch (...) {
+    if (!previous.empty()) fs::rename(previous, path, ec);
+    else fs::remove(path, ec);
+    throw;
+  }
+  if (!previous.empty()) fs::remove(previous, ec);
+}
+
 std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& options, const TaskContext* ctx) {
   const auto l = labels();
   const auto vol = volume();
   if (!l || !vol) throw InputError("no labels to write: paint them first");
   if (options.folder.empty()) throw InputError("no output folder given (-o DIR)");
+  if (options.saveModel && !model()) throw InputError("no model to save: train or load one first");
+  OutputFolderTransaction tx(options.folder);  // where the files are written until the commit
+  fs::path out = fs::path(options.folder).lexically_normal();  // where the files will be, as the user wrote it
+  if (out.filename().empty()) out = out.parent_path();
+  try {
+    return writeOutputFiles(options, tx, out, ctx);
+  } catch (const WriteError& e) {
+    // The writers name the staging folder; the user knows the folder they asked for.
+    std::string msg = e.what();
+    for (std::size_t at; (at = msg.find(tx.staging())) != std::string::npos;)
+      msg.replace(at, tx.staging().size(), out.string());
+    throw WriteError(msg);
+  }
+}
+
+std::vector<std::string> SegmentationSession::writeOutputFiles(const OutputOptions& options,
+                                                               OutputFolderTransaction& tx, const fs::path& out,
+                                                               const TaskContext* ctx) {
+  const auto l = labels();
+  const auto vol = volume();
+  const auto m = model();
   const auto t0 = Clock::now();
   const Parameters p = parameters();
   const ParameterValues v = p.values();
   const SessionInput in = input();
   const int k = labelsK();
-  const fs::path out(options.folder);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out)) throw InputError("cannot create output folder " + out.string() + ": " + ec.message());
+  const fs::path stage(tx.staging());
 
   std::vector<std::string> written;
-  const std::string modelFile = modelPath();
-  // The model belongs to the result when it was saved into this folder (a run that trained).
-  const bool modelInFolder = !modelFile.empty() && fs::absolute(modelFile).parent_path() == fs::absolute(out);
+  auto wrote = [&](const std::string& name) { written.push_back((out / name).string()); };
+  std::string modelFile = modelPath();
+  bool modelInFolder = false;
+  if (options.saveModel) {
+    ModelFile::save(*m, (stage / "model.pt").string());
+    modelFile = (out / "model.pt").string();
+    modelInFolder = true;
+  } else if (!modelFile.empty() && fs::absolute(modelFile).parent_path().lexically_normal() ==
+                                        fs::absolute(out).lexically_normal()) {
+    // The model of the earlier result in this folder (a project's rerun): it stays part of the result.
+    const fs::path src(modelFile);
+    std::vector<fs::path> files{src, fs::path(ModelFile::jsonPathFor(modelFile))};
+    for (std::size_t i = 0; m && i < m->moreNetworks.size(); ++i)
+      files.emplace_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
+    for (const auto& f : files) {
+      // A hard link shares the bytes (the earlier folder is replaced, its files are never changed in place).
+      std::error_code ec;
+      fs::create_hard_link(f, stage / f.filename(), ec);
+      if (ec) fs::copy_file(f, stage / f.filename(), ec);
+      if (ec) throw WriteError("cannot write " + (out / f.filename()).string() + ": " + ec.message());
+    }
+    modelInFolder = true;
+  }
   if (modelInFolder) {
     written.push_back(modelFile);
-    for (std::size_t i = 0; i < model()->moreNetworks.size(); ++i)
+    for (std::size_t i = 0; m && i < m->moreNetworks.size(); ++i)
       written.push_back(ModelFile::memberPathFor(modelFile, int(i) + 2));
   }
-  auto wrote = [&](const fs::path& f) { written.push_back(f.string()); };
+  pauseBetweenWrites(ctx);
   const auto table = defaultLabelTable(k);
-  NiftiIO::writeLabels(*l, (out / "labels.nii.gz").string());
-  wrote(out / "labels.nii.gz");
-  writeTiffLabels(*l, (out / "labels.tif").string(), table);  // with the colours as an ImageJ LUT, for Fiji
-  wrote(out / "labels.tif");
-  writeLabelTableJson(table, (out / "label_table.json").string());
-  wrote(out / "label_table.json");
-  // Names and colours other tools read (issue 17): ITK-SNAP, 3D Slicer.
-  writeItkSnapLabelFile(table, (out / "labels.itksnap.txt").string());
-  wrote(out / "labels.itksnap.txt");
-  writeSlicerSegmentation(*l, table, (out / "labels.seg.nrrd").string());
-  wrote(out / "labels.seg.nrrd");
-  writeSlicerColorTable(table, (out / "labels.ctbl").string());
-  wrote(out / "labels.ctbl");
-  if (!in.demo && detectVolumeFormat(in.path) == VolumeFormat::Dicom) {  // DICOM viewers, on the source series
-    writeDicomSegmentation(*l, table, DicomSeriesReader::readSource(in.path, in.read), (out / "labels.dcm").string());
-    wrote(out / "labels.dcm");
+  NiftiIO::writeLabels(*l, (stage / "labels.nii.gz").string());
+  wrote("labels.nii.gz");
+  pauseBetweenWrites(ctx);
+  writeTiffLabels(*l, (stage / "labels.tif").string(), table);  // with the colours as an ImageJ LUT, for Fiji
+  wrote("labels.tif");
+  pauseBetweenWrites(ctx);
+  writeLabelTableJson(table, (stage / "label_table.json").string());
+  wrote("label_table.json");
+  // Names and colours other tools read (issue 17): ITK-SNAP, 3D Slicer, DICOM viewers.
+  writeItkSnapLabelFile(table, (stage / "labels.itksnap.txt").string());
+  wrote("labels.itksnap.txt");
+  writeSlicerSegmentation(*l, table, (stage / "labels.seg.nrrd").string());
+  wrote("labels.seg.nrrd");
+  writeSlicerColorTable(table, (stage / "labels.ctbl").string());
+  wrote("labels.ctbl");
+  if (!in.demo && detectVolumeFormat(in.path) == VolumeFormat::Dicom) {  // on the source series
+    writeDicomSegmentation(*l, table, DicomSeriesReader::readSource(in.path, in.read), (stage / "labels.dcm").string());
+    wrote("labels.dcm");
   }
-  writeStatisticsCsv(computeLabelStatistics(*vol, *l), table, (out / "statistics.csv").string());
-  wrote(out / "statistics.csv");
+  pauseBetweenWrites(ctx);
+  writeStatisticsCsv(computeLabelStatistics(*vol, *l), table, (stage / "statistics.csv").string());
+  wrote("statistics.csv");
+  pauseBetweenWrites(ctx);
   if (options.overlays) {
-    fs::create_directories(out / "overlays");
     OverlayStyle style;
     const auto& d = vol->geom.dims;
-    writeOverlayPng(*vol, *l, table, SliceAxis::Z, d[2] / 2, style, (out / "overlay_axial_mid.png").string());
-    writeOverlayPng(*vol, *l, table, SliceAxis::Y, d[1] / 2, style, (out / "overlay_coronal_mid.png").string());
-    writeOverlayPng(*vol, *l, table, SliceAxis::X, d[0] / 2, style, (out / "overlay_sagittal_mid.png").string());
-    wrote(out / "overlay_axial_mid.png");
-    int n = writeOverlayPngs(*vol, *l, table, SliceAxis::Z, style, (out / "overlays").string(), "axial", ctx);
+    writeOverlayPng(*vol, *l, table, SliceAxis::Z, d[2] / 2, style, (stage / "overlay_axial_mid.png").string());
+    writeOverlayPng(*vol, *l, table, SliceAxis::Y, d[1] / 2, style, (stage / "overlay_coronal_mid.png").string());
+    writeOverlayPng(*vol, *l, table, SliceAxis::X, d[0] / 2, style, (stage / "overlay_sagittal_mid.png").string());
+    wrote("overlay_axial_mid.png");
+    int n = writeOverlayPngs(*vol, *l, table, SliceAxis::Z, style, (stage / "overlays").string(), "axial", ctx);
     log("overlays: " + std::to_string(n) + " axial PNGs in " + (out / "overlays").string());
+    pauseBetweenWrites(ctx);
   }
 
   // The project beside the outputs reruns this exactly: `juleseg-cli run --project OUTDIR/project.juleseg`.
@@ -752,8 +904,9 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
                                     : (modelFile.empty() ? std::string() : fs::absolute(modelFile).string());
   project.labelFile = "labels.nii.gz";
   project.versions = {{"juleseg", JULESEG_VERSION}, {"torch", TorchRuntime::torchVersion()}};
-  project.save((out / "project.juleseg").string());
-  wrote(out / "project.juleseg");
+  project.save((stage / "project.juleseg").string());
+  wrote("project.juleseg");
+  pauseBetweenWrites(ctx);
 
   json run;
   {
@@ -786,8 +939,14 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
     run["timings"]["total_s"] = since(s_->opened);
   }
   run["outputs"] = written;
-  writeFileAtomically((out / "run.json").string(), run.dump(2) + "\n");
+  writeFileAtomically((stage / "run.json").string(), run.dump(2) + "\n");
   written.push_back((out / "run.json").string());
+  checkCancel(ctx);  // the last moment a cancel still keeps the earlier result
+  tx.commit();
+  if (options.saveModel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (s_->model == m) s_->modelPath = modelFile;
+  }
   return written;
 }
 

@@ -18,6 +18,7 @@
 // Torch-free header.
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 #include "core/eval/EvaluationBattery.h"
+#include "core/io/LabelOutputs.h"
 #include "core/io/ReadOptions.h"
 #include "core/jule/JuleTrainer.h"
 #include "core/params/ParameterSchema.h"
@@ -50,8 +52,9 @@ struct SessionInput {
 };
 
 struct OutputOptions {
-  std::string folder;     // created when missing
+  std::string folder;     // created when missing; replaced as a whole (see writeOutputs)
   bool overlays = true;   // overlay PNGs of the mid slices and of every axial slice
+  bool saveModel = false; // also write the session's model as model.pt (a run that trained)
 };
 
 class SegmentationSession {
@@ -136,14 +139,31 @@ public:
   // NMI of the labels alone (cheap), or nullopt without labels or truth.
   std::optional<double> labelsNmi() const;
 
+  // InputError when fewer than k distinct intensities lie in the window (one channel only): k regions cannot
+  // be found there. paint() checks it; a run checks it before training.
+  void requireLevelsFor(int k) const;
+
+  // ---- memory
+  // The whole run's memory plan (training when `train`, features, k-means up to kMax, outputs) against what the
+  // process may allocate; ResourceError with a stride that fits when it does not. Returns the plan as text.
+  std::string requireMemoryPlan(bool train, int kMax) const;
+
   // ---- outputs
   // labels.nii.gz, labels.tif (ImageJ LUT), label_table.json, labels.itksnap.txt, labels.seg.nrrd, labels.ctbl,
-  // labels.dcm (DICOM input), statistics.csv, overlays, project.juleseg, run.json.
-  // Files appear only when complete. Returns the files written (with the model's, if saved in the folder).
+  // labels.dcm (DICOM input), statistics.csv, overlays, project.juleseg, run.json (and model.pt with saveModel).
+  // The folder is a transaction: everything is written into a hidden sibling that replaces the folder at the end,
+  // so until then an earlier result stays as it was, and a failure or a cancel leaves nothing.
+  // Returns the files written (with the model's, if it belongs to the folder).
   std::vector<std::string> writeOutputs(const OutputOptions& options, const TaskContext* ctx = nullptr);
+  // The labels as NIfTI (with ITK-SNAP's label file beside it), TIFF (ImageJ LUT), Slicer .seg.nrrd or, for DICOM
+  // input, a DICOM Segmentation (by extension), with their table beside them (PATH.labels.json); labels and
+  // table appear together or neither does.
+  void saveLabels(const std::string& path, const std::vector<LabelInfo>& table, const TaskContext* ctx = nullptr);
 
 private:
   struct State;
+  std::vector<std::string> writeOutputFiles(const OutputOptions& options, class OutputFolderTransaction& tx,
+                                            const std::filesystem::path& out, const TaskContext* ctx);
   void log(const std::string& line) const;
   // Every channel as the networks see it: filled outside the window and region when fill_outside_window is on.
   std::vector<std::shared_ptr<const Volume>> networkInputs(const Parameters& p, std::shared_ptr<const Volume> vol);
