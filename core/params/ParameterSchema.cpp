@@ -130,7 +130,26 @@ const ParamSpec& paramSpec(const std::string& name) {
   throw InputError("unknown parameter '" + name + "'");
 }
 
+namespace {
+
+// Settings that `base` and `extra` together give (extra wins).
+json withSettings(json base, const json& extra) {
+  for (const auto& [key, value] : extra.items()) base[key] = value;
+  return base;
+}
+
+} // namespace
+
 const std::vector<Preset>& parameterPresets() {
+  // Minutes on a CPU: few patches, few clusters, short periods, the background filled (shared by every preset
+  // below but paper's).
+  static const json quickTraining = {{"patches", 2000},
+                                     {"clusters", 20},
+                                     {"epochs_per_period", 5},
+                                     {"initial_clusters", "network"},
+                                     {"fill_outside_window", true}};
+  // The texture and tissue presets' network: 3³ kernels on 9³ patches, a label per voxel.
+  static const json localVoxelwise = withSettings(quickTraining, {{"network", "local3d"}, {"patch_size", 9}, {"stride", 1}});
   static const std::vector<Preset> presets = {
       {"paper", "Moriya et al. 2018: 10,000 patches of 27³, C = 100, stride 5, K = 3 (hours on a CPU).", json::object()},
       {"fast",
@@ -139,43 +158,20 @@ const std::vector<Preset>& parameterPresets() {
        "filled before patches are cut (both measured on the demo phantom, stride 5: JULE NMI 0.29 -> 0.63). "
        "Training on mni152 (threshold 1:255) takes 1.5-9 min on 2 cores (quiet to shared) vs. a projected "
        "2-8 h for the paper preset.",
-       {{"network", "small3d"},
-        {"patch_size", 15},
-        {"patches", 2000},
-        {"clusters", 20},
-        {"epochs_per_period", 5},
-        {"initial_clusters", "network"},
-        {"fill_outside_window", true}}},
+       withSettings(quickTraining, {{"network", "small3d"}, {"patch_size", 15}})},
       {"texture",
        "For regions that are wide and differ by texture more than by mean intensity (micro-CT tissues, the demo "
        "phantom): the fast preset's training with the local3d network on 9³ patches, a label per voxel "
        "(stride 1) and features smoothed over 3 voxels before k-means. Demo phantom, seeds 1-6: JULE NMI "
        "0.82-0.86 against intensity k-means 0.61. Not for 1 mm brain MRI, whose cortex is thinner than the "
        "smoothing.",
-       {{"network", "local3d"},
-        {"patch_size", 9},
-        {"patches", 2000},
-        {"clusters", 20},
-        {"epochs_per_period", 5},
-        {"initial_clusters", "network"},
-        {"fill_outside_window", true},
-        {"stride", 1},
-        {"feature_smoothing", 3}}},
+       withSettings(localVoxelwise, {{"feature_smoothing", 3}})},
       {"tissue",
        "For tissues that differ by intensity at the voxel scale (1 mm brain MRI): the texture preset's training, a "
        "label per voxel, no smoothing, and each voxel's own standardised intensity appended to the learned "
        "features (weight 3), so that structures thinner than a patch (cortex, sulcal fluid) keep their voxels and "
        "the features only decide where intensity is ambiguous.",
-       {{"network", "local3d"},
-        {"patch_size", 9},
-        {"patches", 2000},
-        {"clusters", 20},
-        {"epochs_per_period", 5},
-        {"initial_clusters", "network"},
-        {"fill_outside_window", true},
-        {"stride", 1},
-        {"feature_intensity", true},
-        {"intensity_weight", 3.0}}},
+       withSettings(localVoxelwise, {{"feature_intensity", true}, {"intensity_weight", 3.0}})},
   };
   return presets;
 }
