@@ -27,6 +27,8 @@ class JobsPanel;
 class PlanesView;
 class SessionController;
 class MainMenus;
+class ViewLayout;
+class UnsavedWorkGuard;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -46,11 +48,14 @@ public:
   SessionController* controller() const { return controller_; }
   SliceView* sliceView(ViewKind k) const;
   SlicePanel* slicePanel(ViewKind k) const;
-  PlanesView* planesView() const { return planes_; }
+  PlanesView *planesView() const;
+  ViewLayout *viewLayout() const { return layout_; }
   ParameterPanel* parameterPanel() const { return params_; }
   KPickerPanel* kPicker() const { return kpicker_; }
-  // The window as on screen, with the VTK views read back from GL and composed in.
-  QImage composeScreenshot();
+  // One view ("axial", "coronal", "sagittal", "3d") or the whole window
+  // ("window", the VTK views read back from GL and composed in), magnified
+  // `scale` times (1..4).
+  QImage screenshot(const QString &target, int scale = 1);
   void showError(const QString& title, const QString& message);
 
   // Pipeline steps (also used by the command line and the tests).
@@ -71,6 +76,7 @@ Q_SIGNALS:
 
 protected:
   void closeEvent(QCloseEvent* e) override;
+  void resizeEvent(QResizeEvent *e) override;
   void dragEnterEvent(QDragEnterEvent* e) override;
   void dropEvent(QDropEvent* e) override;
 
@@ -90,8 +96,9 @@ private:
   JobBridge* jobs_;
   ViewerModel* model_;
   SessionController* controller_;
-  SlicePanel* panels_[3] = {nullptr, nullptr, nullptr};
-  PlanesView* planes_ = nullptr;
+  ViewLayout *layout_ = nullptr;
+  UnsavedWorkGuard *unsaved_ = nullptr;
+  bool compactDocks_ = false;
   ParameterPanel* params_ = nullptr;
   TrainingPanel* training_ = nullptr;
   KPickerPanel* kpicker_ = nullptr;

@@ -50,7 +50,11 @@ PlanesView::PlanesView(ViewerModel* model, QWidget* parent) : VtkView(parent), m
 PlanesView::~PlanesView() = default;
 
 void PlanesView::rebuild() {
-  const bool fresh = model_->hasVolume() && !planes_[0].stack->HasImage(planes_[0].image);
+  // A different volume (not just new labels on the same one) gets a fresh
+  // camera: the old one looked at the previous volume's extent and could leave
+  // the new one off screen.
+  const bool fresh = model_->hasVolume() && model_->image() != shownImage_;
+  shownImage_ = model_->hasVolume() ? model_->image() : nullptr;
   for (auto& p : planes_) {
     p.stack->GetImages()->RemoveAllItems();
     p.labelsShown = false;

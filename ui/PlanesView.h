@@ -39,6 +39,8 @@ private:
     bool labelsShown = false;
   } planes_[3];
   bool dragging_ = false;
+  const void *shownImage_ = nullptr; // the volume image the camera was last
+                                     // reset for (compared, never used)
   QPointF last_;
 };
 

@@ -1,5 +1,7 @@
 #include "ui/SessionController.h"
 
+#include <algorithm>
+
 #include <QFileInfo>
 #include <sstream>
 
@@ -172,6 +174,14 @@ void SessionController::finishVolume(std::shared_ptr<Volume> v, const VolumeStat
     if (auto s = resolveSpacing_(path)) {
       v->geom.spacing = *s;
       v->geom.spacingKnown = true;
+      // The reader's "no spacing, 1 mm assumed" is no longer true: the user
+      // just gave one.
+      auto &w = v->warnings;
+      w.erase(std::remove_if(w.begin(), w.end(),
+                             [](const std::string &m) {
+                               return m.find("1 mm") != std::string::npos;
+                             }),
+              w.end());
     }
   }
   SessionInput in;
@@ -416,7 +426,7 @@ void SessionController::openLabels(const QString& path) {
   jo.name = "Open labels " + fileNameOf(path).toStdString();
   jobs_->submit(
       jo,
-      [volume, p, map, stats](JobContext& ctx) {
+      [volume, p, map, stats](JobContext &ctx) {
         *map = readLabelMap(p, &ctx.task());
         requireSameGrid(map->labels.geom, volume->geom, "the label map " + map->labelsPath);
         *stats = computeLabelStatistics(*volume, map->labels);
@@ -424,7 +434,10 @@ void SessionController::openLabels(const QString& path) {
       {[this, map, stats, path] {
          Q_EMIT labelsOpened(std::make_shared<const LabelVolume>(std::move(map->labels)), map->table, *stats, path);
        },
-       [this, path](const QString& msg) { Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg); },
+       [this, path](const QString &msg) {
+         Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg);
+         Q_EMIT labelsOpenFailed(path);
+       },
        [] {}});
 }
 

@@ -110,6 +110,9 @@ Q_SIGNALS:
   void labelsSaved(bool ok, const QString& path);
   void labelsOpened(std::shared_ptr<const jseg::LabelVolume> labels, const std::vector<jseg::LabelInfo>& table,
                     const std::vector<jseg::LabelStatistics>& stats, const QString& path);
+  // Open labels failed (after `failed` brought the message): scripted runs stop
+  // waiting.
+  void labelsOpenFailed(const QString &path);
   void modelSaved(bool ok, const QString& path);
   // A stage failed: a title for the dialog and the engine's message.
   void failed(const QString& title, const QString& message);

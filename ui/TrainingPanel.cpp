@@ -81,7 +81,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
 
   auto* sizesChart = new QChart;
   sizesChart_ = sizesChart;
-  sizesChart->setTitle("Largest clusters (patches)");
+  sizesChart->setTitle("Patches per cluster, largest first");
   sizesChart->legend()->hide();
   sizesSeries_ = new QBarSeries;
   sizesChart->addSeries(sizesSeries_);
@@ -90,6 +90,9 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   sizesChart->addAxis(sizesAxis_, Qt::AlignLeft);
   sizesSeries_->attachAxis(sizesAxis_);
   sizesCategories_ = new QBarCategoryAxis;
+  // Thirty numbered bars do not fit a dock's width (every label became "…"):
+  // the axis title says what they are.
+  sizesCategories_->setLabelsVisible(false);
   sizesChart->addAxis(sizesCategories_, Qt::AlignBottom);
   sizesSeries_->attachAxis(sizesCategories_);
   auto* sizesView = new QChartView(sizesChart);
@@ -112,7 +115,8 @@ void TrainingPanel::reset() {
   clearPeriodChart("Clusters and loss per period");
   sizesSeries_->clear();
   sizesCategories_->clear();
-  status_->setText("Starting…");
+  status_->clear(); // the caller says what comes next ("Starting…", "Not
+                    // trained yet.", the model)
   rates_->clear();
 }
 
@@ -175,7 +179,11 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     for (int i = 1; i <= shown; ++i) names << QString::number(i);
     sizesCategories_->setCategories(names);
     sizesAxis_->setRange(0, maxSize * 1.1);
-    sizesChart_->setTitle(QString("Largest clusters of %1 (patches each)").arg(sizes.size()));
+    sizesChart_->setTitle(QString("Patches per cluster: the %1 largest of %2")
+                              .arg(shown)
+                              .arg(sizes.size()));
+    sizesCategories_->setTitleText(
+        QString("clusters 1–%1, largest first").arg(shown));
   } else if (type == "network") {
     // Several networks (parameter `networks`) train one after another: the chart follows the current one.
     const int network = e.value("network", 1), networks = e.value("networks", 1);

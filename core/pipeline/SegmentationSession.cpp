@@ -121,6 +121,10 @@ struct SegmentationSession::State {
   }
 };
 
+std::string SegmentationSession::defaultPreset() {
+  return TorchRuntime::cudaAvailable() ? "paper" : "fast";
+}
+
 SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
   params.validate();
   s_->params = params;

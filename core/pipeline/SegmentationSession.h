@@ -59,6 +59,9 @@ public:
   using Log = std::function<void(const std::string&)>;
 
   explicit SegmentationSession(const Parameters& params = Parameters());
+  // The preset a front end starts from on this machine: paper with a CUDA GPU,
+  // fast on a CPU only (paper trains for hours there, fast in minutes).
+  static std::string defaultPreset();
   ~SegmentationSession();
   SegmentationSession(const SegmentationSession&) = delete;
   SegmentationSession& operator=(const SegmentationSession&) = delete;
