@@ -22,14 +22,13 @@ public:
   // Below this window width the docks share one tabbed column on the right.
   static constexpr int kCompactWidth = 1300;
 
-  static QDockWidget *addDock(QMainWindow *window, const QString &title,
-                              const char *objectName, QWidget *panel,
+  static QDockWidget* addDock(QMainWindow* window, const QString& title, const char* objectName, QWidget* panel,
                               Qt::DockWidgetArea area);
   // 90 % of the screen's available area, at most 1400×880 logical pixels.
-  static QSize initialWindowSize(const QScreen *screen);
+  static QSize initialWindowSize(const QScreen* screen);
   // Places the docks named TuningDock, TrainingDock, KPickerDock, LabelsDock
   // and JobsDock for a window of `size`.
-  static void arrange(QMainWindow *window, QSize size);
+  static void arrange(QMainWindow* window, QSize size);
 };
 
 } // namespace jseg::ui

@@ -43,8 +43,7 @@ struct GuiOptions {
   QString modelFile;
   QString saveLabels;    // with --segment: save the labels there when they are painted, then quit
   QString saveModel;     // with --segment: save the trained model there too
-  QString
-      labels; // a saved label map opened after the volume (File > Open labels)
+  QString labels;        // a saved label map opened after the volume (File > Open labels)
   QString mask;          // region of interest, as juleseg-cli --mask
   QStringList channels;  // more channels, as juleseg-cli --channel
   ReadOptions read;
@@ -60,7 +59,10 @@ bool parse(QApplication& app, GuiOptions& o) {
   p.setApplicationDescription("juleseg: unsupervised 3D segmentation (JULE + k-means), desktop application");
   p.addHelpOption();
   p.addVersionOption();
-  p.addPositionalArgument("file", "Volume to open: NIfTI, TIFF (file or folder) or DICOM folder/DICOMDIR", "[FILE]");
+  p.addPositionalArgument("file",
+                          "Volume to open: NIfTI, TIFF (file or folder) or DICOM folder/DICOMDIR; or a saved project "
+                          "(.juleseg) to reopen with its model, labels and view",
+                          "[FILE]");
   QCommandLineOption demo("demo", "Open the built-in demo phantom");
   QCommandLineOption shot("screenshot", "Save a screenshot of the window (or of --view) to OUT.png", "OUT.png");
   QCommandLineOption view("view",
@@ -78,14 +80,12 @@ bool parse(QApplication& app, GuiOptions& o) {
                                 "LABELS");
   QCommandLineOption saveModel("save-model", "With --segment: also save the trained model", "model.pt");
   QStringList presetNames;
-  for (const auto &pr : parameterPresets())
-    presetNames << QString::fromStdString(pr.name);
+  for (const auto& pr : parameterPresets()) presetNames << QString::fromStdString(pr.name);
   QCommandLineOption preset(
       "preset",
       QString("Parameter preset (%1; default %2 on this machine); options "
               "below override it")
-          .arg(presetNames.join(", "),
-               QString::fromStdString(SegmentationSession::defaultPreset())),
+          .arg(presetNames.join(", "), QString::fromStdString(SegmentationSession::defaultPreset())),
       "NAME");
   QCommandLineOption thr("threshold", "Centre-voxel window lo:hi, as juleseg-cli takes it", "lo:hi");
   QCommandLineOption series("series", "DICOM: SeriesInstanceUID or number of the series to read", "UID");
@@ -93,12 +93,11 @@ bool parse(QApplication& app, GuiOptions& o) {
   QCommandLineOption grid("show-grid", "Show the sampling grid on the slices");
   QCommandLineOption mask("mask", "Region of interest on the volume's grid (non-zero = inside), as juleseg-cli takes it",
                           "FILE");
-  QCommandLineOption labels(
-      "labels",
-      "Open a saved label map on the volume's grid after it (a result folder, "
-      "NIfTI with its label "
-      "file, .seg.nrrd, label TIFF), as File > Open labels does",
-      "FILE");
+  QCommandLineOption labels("labels",
+                            "Open a saved label map on the volume's grid after it (a result folder, "
+                            "NIfTI with its label "
+                            "file, .seg.nrrd, label TIFF), as File > Open labels does",
+                            "FILE");
   QCommandLineOption channel("channel", "A co-registered volume on the same grid (repeatable), as juleseg-cli takes it",
                              "FILE");
   QCommandLineOption size("size", "Window size WxH", "WxH");
@@ -106,9 +105,8 @@ bool parse(QApplication& app, GuiOptions& o) {
                           "With --segment: take the screenshot/quit after this stage (training, features) instead of "
                           "after the labels",
                           "STAGE");
-  p.addOptions({demo, shot, view, scale, quit, seg, model, saveLabels,
-                saveModel, preset, thr, series, spacing, grid, mask, channel,
-                size, stop, labels});
+  p.addOptions({demo, shot, view, scale, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid,
+                mask, channel, size, stop, labels});
   // The schema's parameters, as juleseg-cli names them (--patch-size, --k, ...); the window is --threshold.
   std::vector<const ParamSpec*> specs;
   for (const auto& s : parameterSchema()) {
@@ -122,8 +120,7 @@ bool parse(QApplication& app, GuiOptions& o) {
     if (!p.positionalArguments().isEmpty()) o.file = p.positionalArguments().first();
     o.demo = p.isSet(demo);
     o.screenshot = p.value(shot);
-    if (p.isSet(view))
-      o.view = p.value(view).toLower();
+    if (p.isSet(view)) o.view = p.value(view).toLower();
     if (p.isSet(scale)) {
       bool ok = false;
       o.scale = p.value(scale).toInt(&ok);
@@ -141,8 +138,9 @@ bool parse(QApplication& app, GuiOptions& o) {
     o.channels = p.values(channel);
     o.labels = p.value(labels);
     if (!o.labels.isEmpty() && o.segment)
-      throw InputError("--labels opens a saved result; it cannot be combined "
-                       "with --segment");
+      throw InputError(
+          "--labels opens a saved result; it cannot be combined "
+          "with --segment");
     if (!o.stopAfter.isEmpty() && o.stopAfter != "training" && o.stopAfter != "features")
       throw InputError("--stop-after expects training or features");
     if ((!o.saveLabels.isEmpty() || !o.saveModel.isEmpty()) && !o.segment)
@@ -165,8 +163,7 @@ bool parse(QApplication& app, GuiOptions& o) {
         throw InputError("--size expects WxH (at least 200x200)");
     }
     if (!ScreenshotService::targets().contains(o.view))
-      throw InputError("--view expects " +
-                       ScreenshotService::targets().join(", ").toStdString());
+      throw InputError("--view expects " + ScreenshotService::targets().join(", ").toStdString());
   } catch (const std::exception& ex) {
     std::cerr << "juleseg: error: " << ex.what() << "\n";
     return false;
@@ -174,11 +171,10 @@ bool parse(QApplication& app, GuiOptions& o) {
   return true;
 }
 
-bool hasArg(int argc, char **argv, std::initializer_list<const char *> names) {
+bool hasArg(int argc, char** argv, std::initializer_list<const char*> names) {
   for (int i = 1; i < argc; ++i)
-    for (const char *n : names)
-      if (std::strcmp(argv[i], n) == 0)
-        return true;
+    for (const char* n : names)
+      if (std::strcmp(argv[i], n) == 0) return true;
   return false;
 }
 
@@ -187,16 +183,14 @@ bool hasArg(int argc, char **argv, std::initializer_list<const char *> names) {
 // --version need no display; everything else needs X (a real one, or xvfb-run
 // for scripted screenshots). Returns false (after saying why) when there is
 // nothing to run on.
-bool choosePlatform(int argc, char **argv) {
+bool choosePlatform(int argc, char** argv) {
   const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
   const bool x11 = !qEnvironmentVariableIsEmpty("DISPLAY");
   if (hasArg(argc, argv, {"-h", "--help", "--help-all", "-v", "--version"})) {
-    if (!x11)
-      qputenv("QT_QPA_PLATFORM", "offscreen");
+    if (!x11) qputenv("QT_QPA_PLATFORM", "offscreen");
     return true;
   }
-  if (x11 && (platform.isEmpty() || platform == "offscreen" ||
-              platform.startsWith("wayland"))) {
+  if (x11 && (platform.isEmpty() || platform == "offscreen" || platform.startsWith("wayland"))) {
     qputenv("QT_QPA_PLATFORM", "xcb");
     return true;
   }
@@ -217,8 +211,7 @@ bool choosePlatform(int argc, char **argv) {
 } // namespace
 
 int guiMain(int argc, char** argv) {
-  if (!choosePlatform(argc, argv))
-    return 2;
+  if (!choosePlatform(argc, argv)) return 2;
   QApplication app(argc, argv);
   QApplication::setOrganizationName("juleseg");
   QApplication::setApplicationName("juleseg");
@@ -247,10 +240,8 @@ int guiMain(int argc, char** argv) {
         } else {
           std::cout << "screenshot: " << o.screenshot.toStdString() << "\n";
         }
-        if (!ok)
-          exitCode = 2;
-        if (o.quitAfterLoad)
-          app.exit(exitCode);
+        if (!ok) exitCode = 2;
+        if (o.quitAfterLoad) app.exit(exitCode);
       });
     } else if (o.quitAfterLoad) {
       app.exit(ok ? 0 : 2);
@@ -295,14 +286,11 @@ int guiMain(int argc, char** argv) {
     nextInput();
   });
   QObject::connect(w.controller(), &SessionController::labelsOpened, &w, [&] {
-    if (!o.labels.isEmpty())
-      finish(true);
+    if (!o.labels.isEmpty()) finish(true);
   });
-  QObject::connect(w.controller(), &SessionController::labelsOpenFailed, &w,
-                   [&] {
-                     if (!o.labels.isEmpty())
-                       finish(false);
-                   });
+  QObject::connect(w.controller(), &SessionController::labelsOpenFailed, &w, [&] {
+    if (!o.labels.isEmpty()) finish(false);
+  });
   afterInputs = [&] {
     if (!o.labels.isEmpty()) {
       // The same call File > Open labels makes; the screenshot waits for the
@@ -322,8 +310,7 @@ int guiMain(int argc, char** argv) {
     // A screenshot of the loaded volume shows the threshold mask (the first
     // thing to tune); the mask preview is a job: wait for it. An interactive
     // start leaves the mask off.
-    if (o.screenshot.isEmpty())
-      return finish(true);
+    if (o.screenshot.isEmpty()) return finish(true);
     QObject::connect(&w, &MainWindow::maskUpdated, &w, [&] { finish(true); }, Qt::SingleShotConnection);
     w.parameterPanel()->setShowMask(true);
   };

@@ -24,25 +24,21 @@ namespace {
 // The row's state word lives under this role; the State column also shows the
 // job's latest message.
 constexpr int kStateRole = Qt::UserRole + 1;
-QString stateOf(const QTreeWidgetItem *item) {
-  return item->data(1, kStateRole).toString();
-}
+QString stateOf(const QTreeWidgetItem* item) { return item->data(1, kStateRole).toString(); }
 
 // Running jobs first, then queued ones, then the ended ones; newest first
 // within each, so the job that is working is at the top of the list instead of
 // scrolled away under a column of finished previews.
 class JobRow : public QTreeWidgetItem {
 public:
-  bool operator<(const QTreeWidgetItem &other) const override {
+  bool operator<(const QTreeWidgetItem& other) const override {
     const int ra = rank(*this), rb = rank(other);
-    if (ra != rb)
-      return ra < rb;
-    return data(0, Qt::UserRole).toULongLong() >
-           other.data(0, Qt::UserRole).toULongLong();
+    if (ra != rb) return ra < rb;
+    return data(0, Qt::UserRole).toULongLong() > other.data(0, Qt::UserRole).toULongLong();
   }
 
 private:
-  static int rank(const QTreeWidgetItem &item) {
+  static int rank(const QTreeWidgetItem& item) {
     const QString st = stateOf(&item);
     return st == "Running" ? 0 : st == "Queued" ? 1 : 2;
   }
@@ -53,7 +49,7 @@ bool isEndedRow(const QTreeWidgetItem* item) {
 }
 // The ETA has its own column: a message's own "ETA 2m52s" would be a second,
 // different estimate.
-QString withoutEta(const std::string &message) {
+QString withoutEta(const std::string& message) {
   static const QRegularExpression eta(R"([,;]?\s*\(?\bETA\b[^,;)]*\)?)");
   return QString::fromStdString(message).remove(eta).trimmed();
 }
@@ -97,18 +93,16 @@ JobsPanel::JobsPanel(JobBridge* jobs, QWidget* parent) : QWidget(parent), jobs_(
   });
   connect(jobs_, &JobBridge::jobEvent, this, &JobsPanel::onEvent);
   // Elapsed time moves every second, not only when a job reports progress.
-  auto *tick = new QTimer(this);
+  auto* tick = new QTimer(this);
   tick->setInterval(1000);
   connect(tick, &QTimer::timeout, this, &JobsPanel::tickElapsed);
   tick->start();
 }
 
 void JobsPanel::tickElapsed() {
-  for (auto &[id, clock] : running_) {
+  for (auto& [id, clock] : running_) {
     auto it = items_.find(id);
-    if (it != items_.end())
-      it->second->setText(
-          3, formatSeconds(clock.base + clock.since.elapsed() / 1000.0));
+    if (it != items_.end()) it->second->setText(3, formatSeconds(clock.base + clock.since.elapsed() / 1000.0));
   }
 }
 
@@ -155,34 +149,34 @@ void JobsPanel::onEvent(const JobEvent& e) {
     tree_->setItemWidget(item, 2, bar);
   }
   QProgressBar* bar = bars_[e.jobId];
-  auto setState = [item](const QString &state, const QString &message = {}) {
+  auto setState = [item](const QString& state, const QString& message = {}) {
     item->setData(1, kStateRole, state);
     item->setText(1, message.isEmpty() ? state : state + ": " + message);
     item->setToolTip(1, item->text(1));
   };
   switch (e.kind) {
-  case JobEvent::Kind::Queued:
-    setState("Queued");
-    break;
-  case JobEvent::Kind::Started:
-    setState("Running");
-    break;
-  case JobEvent::Kind::Progress:
-    setState("Running", withoutEta(e.message));
-    break;
-  case JobEvent::Kind::Finished:
-    setState("Finished");
-    bar->setRange(0, 1000);
-    bar->setValue(1000);
-    break;
-  case JobEvent::Kind::Failed:
-    setState("Failed", QString::fromStdString(e.message));
-    break;
-  case JobEvent::Kind::Cancelled:
-    setState("Cancelled");
-    break;
-  default:
-    break;
+    case JobEvent::Kind::Queued:
+      setState("Queued");
+      break;
+    case JobEvent::Kind::Started:
+      setState("Running");
+      break;
+    case JobEvent::Kind::Progress:
+      setState("Running", withoutEta(e.message));
+      break;
+    case JobEvent::Kind::Finished:
+      setState("Finished");
+      bar->setRange(0, 1000);
+      bar->setValue(1000);
+      break;
+    case JobEvent::Kind::Failed:
+      setState("Failed", QString::fromStdString(e.message));
+      break;
+    case JobEvent::Kind::Cancelled:
+      setState("Cancelled");
+      break;
+    default:
+      break;
   }
   if (e.kind == JobEvent::Kind::Progress || e.kind == JobEvent::Kind::Started) {
     if (e.fraction >= 0) {
@@ -207,9 +201,8 @@ void JobsPanel::onEvent(const JobEvent& e) {
                e.kind == JobEvent::Kind::Cancelled;
   if (ended) {
     running_.erase(e.jobId);
-  } else if (e.kind == JobEvent::Kind::Started ||
-             e.kind == JobEvent::Kind::Progress) {
-    RunningClock &clock = running_[e.jobId];
+  } else if (e.kind == JobEvent::Kind::Started || e.kind == JobEvent::Kind::Progress) {
+    RunningClock& clock = running_[e.jobId];
     clock.base = std::max(0.0, e.elapsedSeconds);
     clock.since.start();
   }
@@ -230,8 +223,7 @@ void JobsPanel::onEvent(const JobEvent& e) {
   tree_->sortItems(0, Qt::AscendingOrder);
   // A job that starts is at the top now: show it, however far down the list was
   // scrolled.
-  if (e.kind == JobEvent::Kind::Started)
-    tree_->scrollToTop();
+  if (e.kind == JobEvent::Kind::Started) tree_->scrollToTop();
 }
 
 } // namespace jseg::ui

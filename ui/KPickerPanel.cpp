@@ -86,8 +86,7 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
   connect(k_, &QSpinBox::valueChanged, this, [this](int k) {
     marker_->clear();
     for (const auto& p : points_)
-      if (p.k == k)
-        marker_->append(k, p.inertia / inertiaScale_);
+      if (p.k == k) marker_->append(k, p.inertia / inertiaScale_);
     Q_EMIT kChanged(k);
   });
 }
@@ -109,8 +108,7 @@ void KPickerPanel::setCurve(const std::vector<KCurvePoint>& points, int suggeste
   silhouette_->clear();
   double maxI = 0, minS = 0, maxS = 0.1;
   double largest = 0;
-  for (const auto &p : points)
-    largest = std::max(largest, p.inertia);
+  for (const auto& p : points) largest = std::max(largest, p.inertia);
   inertiaScale_ = largest > 0 ? largest : 1;
   for (const auto& p : points) {
     inertia_->append(p.k, p.inertia / inertiaScale_);
@@ -125,8 +123,7 @@ void KPickerPanel::setCurve(const std::vector<KCurvePoint>& points, int suggeste
   apply_->setEnabled(!points.empty());
   marker_->clear();
   for (const auto& p : points_)
-    if (p.k == k_->value())
-      marker_->append(p.k, p.inertia / inertiaScale_);
+    if (p.k == k_->value()) marker_->append(p.k, p.inertia / inertiaScale_);
   if (suggestedK > 0)
     setStatus(QString("Highest silhouette at K = %1. Change K to preview; Apply paints the volume.").arg(suggestedK));
 }

@@ -27,8 +27,7 @@ LabelsPanel::LabelsPanel(ViewerModel* model, QWidget* parent) : QWidget(parent),
   table_->setHorizontalHeaderLabels({"", "Name", "Show", "Voxels", "mm³", "Mean"});
   table_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
   table_->verticalHeader()->hide();
-  table_->setWordWrap(
-      false); // "Region 1" on one line, elided when the dock is narrow
+  table_->setWordWrap(false); // "Region 1" on one line, elided when the dock is narrow
   table_->setTextElideMode(Qt::ElideRight);
   table_->setColumnWidth(0, 26);
   table_->setColumnWidth(2, 42);

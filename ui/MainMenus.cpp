@@ -19,6 +19,7 @@
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
 #include "ui/PlanesView.h"
+#include "ui/ProjectActions.h"
 #include "ui/ScreenshotService.h"
 #include "ui/SessionController.h"
 #include "ui/SliceView.h"
@@ -30,14 +31,13 @@ namespace {
 constexpr int kMaxRecent = 8;
 } // namespace
 
-QString MainMenus::startPath(const QString &fileName) {
+QString MainMenus::startPath(const QString& fileName) {
   const QString dir = QSettings().value("lastDir").toString();
   return dir.isEmpty() ? fileName : QDir(dir).filePath(fileName);
 }
 
-QString MainMenus::remember(const QString &chosen) {
-  if (!chosen.isEmpty())
-    QSettings().setValue("lastDir", QFileInfo(chosen).absolutePath());
+QString MainMenus::remember(const QString& chosen) {
+  if (!chosen.isEmpty()) QSettings().setValue("lastDir", QFileInfo(chosen).absolutePath());
   return chosen;
 }
 
@@ -65,15 +65,13 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* openMask = file->addAction("Open &mask…", this, [this] {
     QString f = QFileDialog::getOpenFileName(w_, "Open region-of-interest mask", QSettings().value("lastDir").toString(),
                                              "Label or mask volumes (*.nii *.nii.gz *.tif *.tiff);;All files (*)");
-    if (!remember(f).isEmpty())
-      w_->controller()->loadMask(f);
+    if (!remember(f).isEmpty()) w_->controller()->loadMask(f);
   });
   openMask->setToolTip("A volume on the same grid whose non-zero voxels are the region to segment (e.g. a tumour)");
   auto* addChannel = file->addAction("Add &channel…", this, [this] {
     QString f = QFileDialog::getOpenFileName(w_, "Add a co-registered channel", QSettings().value("lastDir").toString(),
                                              "Volumes (*.nii *.nii.gz *.tif *.tiff *.dcm);;All files (*)");
-    if (!remember(f).isEmpty())
-      w_->controller()->addChannel(f);
+    if (!remember(f).isEmpty()) w_->controller()->addChannel(f);
   });
   addChannel->setToolTip("Another contrast of the same scan on the same grid (e.g. T1c beside FLAIR): the networks "
                          "and the baselines see every channel; the threshold applies to the first");
@@ -81,48 +79,60 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
     QString f = QFileDialog::getOpenFileName(
         w_, "Open a saved label map", QSettings().value("lastDir").toString(),
         "Label maps (*.nii *.nii.gz *.seg.nrrd *.nrrd *.tif *.tiff);;All files (*)");
-    if (!remember(f).isEmpty())
-      w_->controller()->openLabels(f);
+    if (!remember(f).isEmpty()) w_->controller()->openLabels(f);
   });
   openLabels->setToolTip("A saved segmentation on this volume's grid (juleseg, ITK-SNAP, 3D Slicer, Fiji) as the "
                          "labels overlay, with its names and colours: to compare runs or continue from a result");
   connect(w_->controller(), &SessionController::labelsOpened, this, &MainMenus::showOpenedLabels);
   needVolume_ << openMask << addChannel << openLabels;
+  auto* openProject = file->addAction("Open &project…", this, [this] {
+    QString f =
+        remember(QFileDialog::getOpenFileName(w_, "Open project", startPath(""), "juleseg project (*.juleseg)"));
+    if (!f.isEmpty()) w_->openPath(f);
+  });
+  openProject->setShortcut(QKeySequence("Ctrl+Shift+P"));
+  openProject->setToolTip("Reopen a saved project: volume, region, channels, parameters, model, labels and view");
+  auto* saveProject = file->addAction("Save p&roject…", this, [this] {
+    QString f = remember(
+        QFileDialog::getSaveFileName(w_, "Save project", startPath("project.juleseg"), "juleseg project (*.juleseg)"));
+    if (f.isEmpty()) return;
+    if (!f.endsWith(".juleseg")) f += ".juleseg";
+    w_->projects()->save(f);
+  });
+  saveProject->setShortcut(QKeySequence("Ctrl+Alt+S"));
+  saveProject->setToolTip(
+      "Save the inputs, parameters, model, labels (with names and colours) and the view as a "
+      ".juleseg file with the model and labels beside it; File > Open project or "
+      "`juleseg PROJECT.juleseg` reopens it, `juleseg-cli run --project` reruns it");
+  needVolume_ << saveProject;
   recentMenu_ = file->addMenu("Recent files");
   updateRecentMenu();
   file->addSeparator();
-  auto *saveLab =
-      file->addAction(QIcon(":/icons/save.svg"), "&Save labels…", this, [this] {
-        QString f = QFileDialog::getSaveFileName(
-            w_, "Save labels", startPath("labels.nii.gz"),
-            "NIfTI + ITK-SNAP label descriptions (*.nii.gz *.nii);;TIFF stack "
-            "with ImageJ LUT (*.tif *.tiff);;"
-            "3D Slicer segmentation (*.seg.nrrd);;DICOM Segmentation (*.dcm)");
-        if (!remember(f).isEmpty())
-          w_->saveLabelsTo(f);
-      });
+  auto* saveLab = file->addAction(QIcon(":/icons/save.svg"), "&Save labels…", this, [this] {
+    QString f = QFileDialog::getSaveFileName(w_, "Save labels", startPath("labels.nii.gz"),
+                                             "NIfTI + ITK-SNAP label descriptions (*.nii.gz *.nii);;TIFF stack "
+                                             "with ImageJ LUT (*.tif *.tiff);;"
+                                             "3D Slicer segmentation (*.seg.nrrd);;DICOM Segmentation (*.dcm)");
+    if (!remember(f).isEmpty()) w_->saveLabelsTo(f);
+  });
   saveLab->setShortcut(QKeySequence::Save);
   auto* savePng = file->addAction("Save overlay PNG (axial slice)…", this, [this] { saveOverlayPng(false); });
   auto* savePngs = file->addAction("Save overlay PNGs (all axial slices)…", this, [this] { saveOverlayPng(true); });
   auto* saveCsv = file->addAction("Save statistics CSV…", this, &MainMenus::saveStatistics);
   needLabels_ << saveLab << savePng << savePngs << saveCsv;
   saveModelAction_ = file->addAction("Save model…", this, [this] {
-    QString f = QFileDialog::getSaveFileName(
-        w_, "Save model", startPath("model.pt"), "juleseg model (*.pt)");
-    if (!remember(f).isEmpty())
-      w_->controller()->saveModel(f);
+    QString f = QFileDialog::getSaveFileName(w_, "Save model", startPath("model.pt"), "juleseg model (*.pt)");
+    if (!remember(f).isEmpty()) w_->controller()->saveModel(f);
   });
   // Screenshots of one view or of the window, magnified ×1–×4 (File >
   // Screenshot magnification).
-  QMenu *shots = file->addMenu(QIcon(":/icons/camera.svg"), "Save screenshot");
-  QAction *shotWin = nullptr;
-  for (const QString &target : ScreenshotService::targets()) {
+  QMenu* shots = file->addMenu(QIcon(":/icons/camera.svg"), "Save screenshot");
+  QAction* shotWin = nullptr;
+  for (const QString& target : ScreenshotService::targets()) {
     const QString label = target == "3d"       ? "3D view"
                           : target == "window" ? "Whole window"
-                                               : target.left(1).toUpper() +
-                                                     target.mid(1) + " view";
-    auto *a = shots->addAction(label + "…", this,
-                               [this, target] { saveScreenshot(target); });
+                                               : target.left(1).toUpper() + target.mid(1) + " view";
+    auto* a = shots->addAction(label + "…", this, [this, target] { saveScreenshot(target); });
     if (target == "window") {
       shotWin = a;
       a->setShortcut(QKeySequence("Ctrl+Shift+S"));
@@ -131,15 +141,12 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
     }
   }
   shotWin->setIcon(QIcon(":/icons/camera.svg"));
-  shotWin->setToolTip(
-      "Save a screenshot of the window (File > Save screenshot has each view)");
-  QMenu *mag = shots->addMenu("Magnification");
-  auto *magGroup = new QActionGroup(this);
+  shotWin->setToolTip("Save a screenshot of the window (File > Save screenshot has each view)");
+  QMenu* mag = shots->addMenu("Magnification");
+  auto* magGroup = new QActionGroup(this);
   const int savedScale = QSettings().value("screenshot/scale", 1).toInt();
   for (int s = 1; s <= ScreenshotService::kMaxScale; ++s) {
-    auto *a = mag->addAction(QString("×%1").arg(s), this, [s] {
-      QSettings().setValue("screenshot/scale", s);
-    });
+    auto* a = mag->addAction(QString("×%1").arg(s), this, [s] { QSettings().setValue("screenshot/scale", s); });
     a->setCheckable(true);
     a->setChecked(s == savedScale);
     magGroup->addAction(a);
@@ -169,16 +176,14 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   reset->setShortcut(QKeySequence("Ctrl+R"));
   // ITK-SNAP's single-view mode: one view fills the centre (double-clicking a
   // view's title does the same).
-  QMenu *layoutMenu = viewMenu_->addMenu("Maximise view");
-  const char *names[] = {"Axial", "Coronal", "Sagittal", "3D"};
+  QMenu* layoutMenu = viewMenu_->addMenu("Maximise view");
+  const char* names[] = {"Axial", "Coronal", "Sagittal", "3D"};
   for (int i = 0; i < 4; ++i) {
-    auto *a = layoutMenu->addAction(
-        names[i], this, [this, i] { w_->viewLayout()->maximise(i); });
+    auto* a = layoutMenu->addAction(names[i], this, [this, i] { w_->viewLayout()->maximise(i); });
     a->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
   }
-  auto *four = layoutMenu->addAction("All four views", this, [this] {
-    w_->viewLayout()->maximise(ViewLayout::kAllViews);
-  });
+  auto* four =
+      layoutMenu->addAction("All four views", this, [this] { w_->viewLayout()->maximise(ViewLayout::kAllViews); });
   four->setShortcut(QKeySequence("Ctrl+5"));
   auto* toggleMask = viewMenu_->addAction("Show mask overlay");
   toggleMask->setCheckable(true);
@@ -199,8 +204,7 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* truth = seg->addAction("Load ground truth…", this, [this] {
     QString f = QFileDialog::getOpenFileName(w_, "Load ground-truth labels", QSettings().value("lastDir").toString(),
                                              "Label volumes (*.nii *.nii.gz *.tif *.tiff)");
-    if (!remember(f).isEmpty())
-      w_->controller()->loadTruth(f);
+    if (!remember(f).isEmpty()) w_->controller()->loadTruth(f);
   });
   auto* cancel = seg->addAction("Cancel all jobs", w_->jobs(), &JobBridge::cancelAll);
   cancel->setShortcut(QKeySequence("Esc"));
@@ -263,14 +267,12 @@ void MainMenus::saveOverlayPng(bool allSlices) {
   const int64_t slice = w_->model()->cursor()[axis];
   std::string target;
   if (allSlices) {
-    QString d = remember(QFileDialog::getExistingDirectory(
-        w_, "Folder for the overlay PNGs", startPath("")));
+    QString d = remember(QFileDialog::getExistingDirectory(w_, "Folder for the overlay PNGs", startPath("")));
     if (d.isEmpty()) return;
     target = d.toStdString();
   } else {
     QString f = remember(QFileDialog::getSaveFileName(
-        w_, "Save overlay PNG",
-        startPath(QString("overlay_%1.png").arg(slice + 1)), "PNG (*.png)"));
+        w_, "Save overlay PNG", startPath(QString("overlay_%1.png").arg(slice + 1)), "PNG (*.png)"));
     if (f.isEmpty()) return;
     target = f.toStdString();
   }
@@ -290,8 +292,7 @@ void MainMenus::saveOverlayPng(bool allSlices) {
 void MainMenus::saveStatistics() {
   auto labels = w_->controller()->labels();
   if (!labels) return;
-  QString f = remember(QFileDialog::getSaveFileName(
-      w_, "Save statistics", startPath("statistics.csv"), "CSV (*.csv)"));
+  QString f = remember(QFileDialog::getSaveFileName(w_, "Save statistics", startPath("statistics.csv"), "CSV (*.csv)"));
   if (f.isEmpty()) return;
   try {
     writeStatisticsCsv(computeLabelStatistics(*w_->model()->volume(), *labels), w_->model()->labelTable(), f.toStdString());
@@ -301,14 +302,12 @@ void MainMenus::saveStatistics() {
   }
 }
 
-void MainMenus::saveScreenshot(const QString &target) {
-  QString f = remember(QFileDialog::getSaveFileName(
-      w_, "Save screenshot", startPath("juleseg_" + target + ".png"),
-      "PNG (*.png)"));
+void MainMenus::saveScreenshot(const QString& target) {
+  QString f = remember(
+      QFileDialog::getSaveFileName(w_, "Save screenshot", startPath("juleseg_" + target + ".png"), "PNG (*.png)"));
   if (f.isEmpty()) return;
   const QImage img = w_->screenshot(
-      target, std::clamp(QSettings().value("screenshot/scale", 1).toInt(), 1,
-                         ScreenshotService::kMaxScale));
+      target, std::clamp(QSettings().value("screenshot/scale", 1).toInt(), 1, ScreenshotService::kMaxScale));
   if (img.isNull() || !img.save(f)) w_->showError("Could not save the screenshot", "writing " + f + " failed");
   else w_->statusBar()->showMessage("Screenshot saved to " + f, 6000);
 }

@@ -34,6 +34,7 @@
 #include "ui/SlicePanel.h"
 #include "ui/SpacingDialog.h"
 #include "ui/TrainingPanel.h"
+#include "ui/ProjectActions.h"
 #include "ui/UnsavedWorkGuard.h"
 #include "ui/ViewLayout.h"
 
@@ -56,6 +57,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   model_ = new ViewerModel(this);
   controller_ = new SessionController(jobs_, this);
   unsaved_ = new UnsavedWorkGuard(controller_, this);
+  projects_ = new ProjectActions(this);
   buildViews();
   buildDocks();
   menus_ = new MainMenus(this, viewMenu_);
@@ -72,13 +74,9 @@ MainWindow::~MainWindow() {
   jobs_->queue().waitIdle(5);
 }
 
-SliceView *MainWindow::sliceView(ViewKind k) const {
-  return layout_->slicePanel(k)->view();
-}
-SlicePanel *MainWindow::slicePanel(ViewKind k) const {
-  return layout_->slicePanel(k);
-}
-PlanesView *MainWindow::planesView() const { return layout_->planesView(); }
+SliceView* MainWindow::sliceView(ViewKind k) const { return layout_->slicePanel(k)->view(); }
+SlicePanel* MainWindow::slicePanel(ViewKind k) const { return layout_->slicePanel(k); }
+PlanesView* MainWindow::planesView() const { return layout_->planesView(); }
 
 void MainWindow::buildViews() {
   layout_ = new ViewLayout(model_);
@@ -98,16 +96,11 @@ void MainWindow::buildDocks() {
   kpicker_ = new KPickerPanel;
   labels_ = new LabelsPanel(model_);
   jobsPanel_ = new JobsPanel(jobs_);
-  auto *tuneDock = DockLayout::addDock(this, "Tuning", "TuningDock", params_,
-                                       Qt::LeftDockWidgetArea);
-  auto *trainDock = DockLayout::addDock(this, "Training", "TrainingDock",
-                                        training_, Qt::RightDockWidgetArea);
-  auto *kDock = DockLayout::addDock(this, "K picker", "KPickerDock", kpicker_,
-                                    Qt::RightDockWidgetArea);
-  auto *labelDock = DockLayout::addDock(this, "Labels", "LabelsDock", labels_,
-                                        Qt::RightDockWidgetArea);
-  auto *jobsDock = DockLayout::addDock(this, "Jobs", "JobsDock", jobsPanel_,
-                                       Qt::BottomDockWidgetArea);
+  auto* tuneDock = DockLayout::addDock(this, "Tuning", "TuningDock", params_, Qt::LeftDockWidgetArea);
+  auto* trainDock = DockLayout::addDock(this, "Training", "TrainingDock", training_, Qt::RightDockWidgetArea);
+  auto* kDock = DockLayout::addDock(this, "K picker", "KPickerDock", kpicker_, Qt::RightDockWidgetArea);
+  auto* labelDock = DockLayout::addDock(this, "Labels", "LabelsDock", labels_, Qt::RightDockWidgetArea);
+  auto* jobsDock = DockLayout::addDock(this, "Jobs", "JobsDock", jobsPanel_, Qt::BottomDockWidgetArea);
   viewMenu_ = new QMenu("&View", this);
   for (auto* d : {tuneDock, trainDock, kDock, labelDock, jobsDock}) viewMenu_->addAction(d->toggleViewAction());
 
@@ -219,17 +212,13 @@ void MainWindow::connectController() {
     training_->setRunning(false);
     updateActions();
     if (ok) {
-      statusBar()->showMessage(
-          "Training finished; extract features next (Segment menu or K picker)",
-          8000);
+      statusBar()->showMessage("Training finished; extract features next (Segment menu or K picker)", 8000);
       training_->setStatus("Trained: " + controller_->modelDescription());
       kpicker_->setStatus("Model trained: extract features (button above).");
     } else
-      training_->setStatus(
-          controller_->hasModel()
-              ? "Training stopped; the previous model stays: " +
-                    controller_->modelDescription()
-              : "Training stopped. Not trained yet.");
+      training_->setStatus(controller_->hasModel()
+                               ? "Training stopped; the previous model stays: " + controller_->modelDescription()
+                               : "Training stopped. Not trained yet.");
     Q_EMIT trainingFinished(ok);
   });
   connect(c, &SessionController::modelChanged, this, [this] {
@@ -319,7 +308,10 @@ void MainWindow::openPath(const QString& path, ReadOptions options) {
   if (!confirmCancelRunning("opening " + fileNameOf(path))) return;
   QSettings().setValue("lastDir", QFileInfo(path).absolutePath());
   statusBar()->showMessage("Loading " + path + " …");
-  controller_->openPath(path, options);
+  if (ProjectActions::isProjectFile(path))
+    projects_->open(path);
+  else
+    controller_->openPath(path, options);
   menus_->addRecent(path);
 }
 
@@ -454,7 +446,7 @@ void MainWindow::dropEvent(QDropEvent* e) {
     }
 }
 
-QImage MainWindow::screenshot(const QString &target, int scale) {
+QImage MainWindow::screenshot(const QString& target, int scale) {
   return ScreenshotService(this).capture(target, scale);
 }
 
@@ -466,11 +458,10 @@ void MainWindow::restoreLayout() {
   if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
 }
 
-void MainWindow::resizeEvent(QResizeEvent *e) {
+void MainWindow::resizeEvent(QResizeEvent* e) {
   QMainWindow::resizeEvent(e);
   const bool compact = width() < DockLayout::kCompactWidth;
-  if (compact == compactDocks_)
-    return;
+  if (compact == compactDocks_) return;
   compactDocks_ = compact;
   DockLayout::arrange(this, size());
 }

@@ -73,8 +73,9 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
   showMask_ = new QCheckBox("Show mask overlay");
   showMask_->setChecked(false); // off at load: the tint hides the image until
                                 // the user looks at the window
-  showMask_->setToolTip("Tint the voxels inside [low, high] amber on the "
-                        "slices (updated while you drag; key M)");
+  showMask_->setToolTip(
+      "Tint the voxels inside [low, high] amber on the "
+      "slices (updated while you drag; key M)");
   maskLay->addWidget(showMask_);
   lay->addWidget(maskBox);
 

@@ -39,7 +39,7 @@ private:
     bool labelsShown = false;
   } planes_[3];
   bool dragging_ = false;
-  const void *shownImage_ = nullptr; // the volume image the camera was last
+  const void* shownImage_ = nullptr; // the volume image the camera was last
                                      // reset for (compared, never used)
   QPointF last_;
 };

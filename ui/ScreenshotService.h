@@ -13,19 +13,17 @@ class MainWindow;
 
 class ScreenshotService {
 public:
-  explicit ScreenshotService(MainWindow *window) : w_(window) {}
+  explicit ScreenshotService(MainWindow* window) : w_(window) {}
   // "axial", "coronal", "sagittal", "3d", "window".
-  static QStringList targets() {
-    return {"axial", "coronal", "sagittal", "3d", "window"};
-  }
+  static QStringList targets() { return {"axial", "coronal", "sagittal", "3d", "window"}; }
   static constexpr int kMaxScale = 4;
   // Null image for an unknown target or a view that cannot be read back (no X
   // display).
-  QImage capture(const QString &target, int scale = 1) const;
+  QImage capture(const QString& target, int scale = 1) const;
 
 private:
   QImage composeWindow(int scale) const;
-  MainWindow *w_;
+  MainWindow* w_;
 };
 
 } // namespace jseg::ui

@@ -176,12 +176,10 @@ void SessionController::finishVolume(std::shared_ptr<Volume> v, const VolumeStat
       v->geom.spacingKnown = true;
       // The reader's "no spacing, 1 mm assumed" is no longer true: the user
       // just gave one.
-      auto &w = v->warnings;
-      w.erase(std::remove_if(w.begin(), w.end(),
-                             [](const std::string &m) {
-                               return m.find("1 mm") != std::string::npos;
-                             }),
-              w.end());
+      auto& w = v->warnings;
+      w.erase(
+          std::remove_if(w.begin(), w.end(), [](const std::string& m) { return m.find("1 mm") != std::string::npos; }),
+          w.end());
     }
   }
   SessionInput in;
@@ -424,21 +422,81 @@ void SessionController::openLabels(const QString& path) {
   auto stats = std::make_shared<std::vector<LabelStatistics>>();
   JobOptions jo;
   jo.name = "Open labels " + fileNameOf(path).toStdString();
+  jobs_->submit(jo,
+                [volume, p, map, stats](JobContext& ctx) {
+                  *map = readLabelMap(p, &ctx.task());
+                  requireSameGrid(map->labels.geom, volume->geom, "the label map " + map->labelsPath);
+                  *stats = computeLabelStatistics(*volume, map->labels);
+                },
+                {[this, map, stats, path] {
+                   Q_EMIT labelsOpened(std::make_shared<const LabelVolume>(std::move(map->labels)), map->table, *stats,
+                                       path);
+                 },
+                 [this, path](const QString& msg) {
+                   Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg);
+                   Q_EMIT labelsOpenFailed(path);
+                 },
+                 [] {}});
+}
+
+// ---------------------------------------------------------------- project
+
+void SessionController::saveProject(const QString& path, std::shared_ptr<const LabelVolume> labels,
+                                    const std::vector<LabelInfo>& table, const nlohmann::json& view) {
+  if (!session_->volume()) return;
+  JobOptions jo;
+  jo.name = "Save project " + fileNameOf(path).toStdString();
+  const std::string p = path.toStdString();
+  SegmentationSession* session = session_.get();
   jobs_->submit(
       jo,
-      [volume, p, map, stats](JobContext &ctx) {
-        *map = readLabelMap(p, &ctx.task());
-        requireSameGrid(map->labels.geom, volume->geom, "the label map " + map->labelsPath);
-        *stats = computeLabelStatistics(*volume, map->labels);
+      [session, p, labels, table, view](JobContext& ctx) { session->saveProject(p, labels, table, view, &ctx.task()); },
+      {[this, path] { Q_EMIT projectSaved(true, path); },
+       [this, path](const QString& msg) {
+         Q_EMIT failed("Could not save the project " + fileNameOf(path), msg);
+         Q_EMIT projectSaved(false, path);
+       },
+       [this, path] { Q_EMIT projectSaved(false, path); }});
+}
+
+void SessionController::openProject(const QString& path) {
+  cancelStage();
+  struct Result {
+    OpenedProject project;
+    VolumeStats stats;
+    std::vector<LabelStatistics> labelStats;
+  };
+  auto result = std::make_shared<Result>();
+  const std::string p = path.toStdString();
+  runStage(
+      "Open project " + fileNameOf(path).toStdString(),
+      [this, result, p](JobContext& ctx) {
+        result->project = session_->openProject(p, &ctx.task());
+        ctx.checkCancel();
+        const auto volume = session_->volume();
+        result->stats = VolumeStats::compute(*volume);
+        if (const auto labels = session_->labels()) result->labelStats = computeLabelStatistics(*volume, *labels);
       },
-      {[this, map, stats, path] {
-         Q_EMIT labelsOpened(std::make_shared<const LabelVolume>(std::move(map->labels)), map->table, *stats, path);
-       },
-       [this, path](const QString &msg) {
-         Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg);
-         Q_EMIT labelsOpenFailed(path);
-       },
-       [] {}});
+      [this, result, path] {
+        const SessionInput in = session_->input();
+        Q_EMIT volumeOpened(session_->volume(), result->stats,
+                            in.demo ? QString("demo phantom") : fileNameOf(QString::fromStdString(in.path)),
+                            session_->truth() != nullptr);
+        if (session_->model()) Q_EMIT modelChanged();
+        if (const auto labels = session_->labels()) {
+          std::vector<LabelInfo> table = result->project.table;
+          if (table.empty()) table = defaultLabelTable(session_->labelsK());
+          Q_EMIT labelsOpened(labels, table, result->labelStats, path);
+        }
+        if (result->project.inputChanged)
+          Q_EMIT status("The project's volume changed since the project was saved (SHA-256 differs)");
+        Q_EMIT projectOpened(true, path, result->project.view);
+      },
+      [this, path](bool ok, bool cancelled, const QString& error) {
+        if (ok) return;
+        if (!cancelled) Q_EMIT failed("Could not open the project " + fileNameOf(path), error);
+        Q_EMIT projectOpened(false, path, nlohmann::json::object());
+      });
 }
 
 } // namespace jseg::ui

@@ -65,6 +65,13 @@ public:
   // A saved label map (a result folder, NIfTI with a label file beside it, .seg.nrrd, label TIFF) on the volume's
   // grid, for comparing runs or continuing from a saved result: arrives as labelsOpened with its names and colours.
   void openLabels(const QString& path);
+  // File > Save project: PATH (.juleseg) with the model and `labels` beside it and the window's `view` state (a job;
+  // the session's saveProject).
+  void saveProject(const QString& path, std::shared_ptr<const LabelVolume> labels, const std::vector<LabelInfo>& table,
+                   const nlohmann::json& view);
+  // File > Open project and `juleseg PROJECT.juleseg` (a stage job): volumeOpened, then modelChanged when it has a
+  // model, labelsOpened when it has labels, then projectOpened with the saved view state.
+  void openProject(const QString& path);
   void cancelStage();
 
   // ---- state (GUI thread)
@@ -112,8 +119,10 @@ Q_SIGNALS:
                     const std::vector<jseg::LabelStatistics>& stats, const QString& path);
   // Open labels failed (after `failed` brought the message): scripted runs stop
   // waiting.
-  void labelsOpenFailed(const QString &path);
+  void labelsOpenFailed(const QString& path);
   void modelSaved(bool ok, const QString& path);
+  void projectSaved(bool ok, const QString& path);
+  void projectOpened(bool ok, const QString& path, const nlohmann::json& view);
   // A stage failed: a title for the dialog and the engine's message.
   void failed(const QString& title, const QString& message);
   void status(const QString& message);

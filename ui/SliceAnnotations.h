@@ -15,10 +15,9 @@ namespace jseg::ui {
 
 class SliceAnnotations {
 public:
-  explicit SliceAnnotations(vtkRenderer *renderer);
+  explicit SliceAnnotations(vtkRenderer* renderer);
   // Letters at the left, right, top and bottom edges.
-  void setEdges(const QString &left, const QString &right, const QString &top,
-                const QString &bottom);
+  void setEdges(const QString& left, const QString& right, const QString& top, const QString& bottom);
   void setWindow(double width, double level);
   void setVisible(bool on);
   QString edgeText(int edge) const; // 0 left, 1 right, 2 top, 3 bottom (tests)
@@ -27,8 +26,7 @@ public:
   // The patient direction an index axis points to: `indexDirection` is the
   // axis's direction in LPS; the letter of its largest component, L/P/S for
   // positive, R/A/I for negative.
-  static QString patientLetter(const std::array<double, 3> &indexDirection,
-                               int sign);
+  static QString patientLetter(const std::array<double, 3>& indexDirection, int sign);
 
 private:
   std::array<vtkSmartPointer<vtkTextActor>, 4> edges_;

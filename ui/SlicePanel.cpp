@@ -44,10 +44,8 @@ void SlicePanel::sync() {
   slider_->setValue(int(model_->cursor()[axis]));
   // Slices count from 1, as in ITK-SNAP and Slicer's slice numbers (the voxel
   // read-out keeps 0-based indices).
-  title_->setText(QString("%1 — slice %2 of %3")
-                      .arg(viewKindName(view_->kind()))
-                      .arg(model_->cursor()[axis] + 1)
-                      .arg(n));
+  title_->setText(
+      QString("%1 — slice %2 of %3").arg(viewKindName(view_->kind())).arg(model_->cursor()[axis] + 1).arg(n));
 }
 
 } // namespace jseg::ui

@@ -142,15 +142,12 @@ void SliceView::onVolumeChanged() {
   maskMapper_->SetOrientation(axes_.sliceAxis);
   labelMapper_->SetOrientation(axes_.sliceAxis);
   if (!stack_->HasImage(imageSlice_)) stack_->AddImage(imageSlice_);
-  const auto &dir = model_->volume()->geom.direction;
-  auto column = [&dir](int axis) {
-    return std::array<double, 3>{dir[axis], dir[3 + axis], dir[6 + axis]};
-  };
+  const auto& dir = model_->volume()->geom.direction;
+  auto column = [&dir](int axis) { return std::array<double, 3>{dir[axis], dir[3 + axis], dir[6 + axis]}; };
   const auto h = column(axes_.hAxis), v = column(axes_.vAxis);
-  annotations_->setEdges(SliceAnnotations::patientLetter(h, -axes_.hSign),
-                         SliceAnnotations::patientLetter(h, axes_.hSign),
-                         SliceAnnotations::patientLetter(v, axes_.vSign),
-                         SliceAnnotations::patientLetter(v, -axes_.vSign));
+  annotations_->setEdges(
+      SliceAnnotations::patientLetter(h, -axes_.hSign), SliceAnnotations::patientLetter(h, axes_.hSign),
+      SliceAnnotations::patientLetter(v, axes_.vSign), SliceAnnotations::patientLetter(v, -axes_.vSign));
   annotations_->setVisible(true);
   onWindowChanged();
   onCursorChanged();

@@ -38,7 +38,7 @@ public:
   void resetCamera();
   double zoom() const { return zoom_; }
   // Orientation letters and window/level drawn in the view.
-  const SliceAnnotations &annotations() const { return *annotations_; }
+  const SliceAnnotations& annotations() const { return *annotations_; }
 
 Q_SIGNALS:
   void hovered(std::array<int64_t, 3> index);

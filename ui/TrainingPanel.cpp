@@ -179,11 +179,8 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     for (int i = 1; i <= shown; ++i) names << QString::number(i);
     sizesCategories_->setCategories(names);
     sizesAxis_->setRange(0, maxSize * 1.1);
-    sizesChart_->setTitle(QString("Patches per cluster: the %1 largest of %2")
-                              .arg(shown)
-                              .arg(sizes.size()));
-    sizesCategories_->setTitleText(
-        QString("clusters 1–%1, largest first").arg(shown));
+    sizesChart_->setTitle(QString("Patches per cluster: the %1 largest of %2").arg(shown).arg(sizes.size()));
+    sizesCategories_->setTitleText(QString("clusters 1–%1, largest first").arg(shown));
   } else if (type == "network") {
     // Several networks (parameter `networks`) train one after another: the chart follows the current one.
     const int network = e.value("network", 1), networks = e.value("networks", 1);

@@ -14,18 +14,17 @@ class SessionController;
 class UnsavedWorkGuard : public QObject {
   Q_OBJECT
 public:
-  explicit UnsavedWorkGuard(SessionController *controller,
-                            QObject *parent = nullptr);
+  explicit UnsavedWorkGuard(SessionController* controller, QObject* parent = nullptr);
   bool hasUnsavedLabels() const { return unsavedLabels_; }
   void markSaved() { unsavedLabels_ = false; }
   // What would be lost, one sentence per item; empty when nothing.
   QString whatWouldBeLost() const;
   // Asks when something would be lost (unless `quiet`: then quits). True = go
   // ahead and quit.
-  bool confirmQuit(QWidget *parent, bool quiet) const;
+  bool confirmQuit(QWidget* parent, bool quiet) const;
 
 private:
-  SessionController *controller_;
+  SessionController* controller_;
   bool unsavedLabels_ = false;
 };
 

@@ -19,11 +19,11 @@ public:
   static constexpr int kAllViews = -1;
   static constexpr int k3dView = 3;
 
-  explicit ViewLayout(ViewerModel *model, QWidget *parent = nullptr);
-  SlicePanel *slicePanel(ViewKind k) const { return panels_[int(k)]; }
-  PlanesView *planesView() const { return planes_; }
+  explicit ViewLayout(ViewerModel* model, QWidget* parent = nullptr);
+  SlicePanel* slicePanel(ViewKind k) const { return panels_[int(k)]; }
+  PlanesView* planesView() const { return planes_; }
   // The four view boxes (title, view, slider): axial, coronal, sagittal, 3D.
-  const std::array<QWidget *, 4> &viewBoxes() const { return boxes_; }
+  const std::array<QWidget*, 4>& viewBoxes() const { return boxes_; }
   // Shows only view `index` (0..3) large, or all four with kAllViews; showing
   // the maximised one again restores.
   void maximise(int index);
@@ -33,14 +33,14 @@ Q_SIGNALS:
   void maximisedChanged(int index);
 
 protected:
-  bool eventFilter(QObject *watched, QEvent *e) override;
+  bool eventFilter(QObject* watched, QEvent* e) override;
 
 private:
-  std::array<SlicePanel *, 3> panels_{};
-  std::array<QWidget *, 4> boxes_{};
-  QSplitter *top_ = nullptr;
-  QSplitter *bottom_ = nullptr;
-  PlanesView *planes_ = nullptr;
+  std::array<SlicePanel*, 3> panels_{};
+  std::array<QWidget*, 4> boxes_{};
+  QSplitter* top_ = nullptr;
+  QSplitter* bottom_ = nullptr;
+  PlanesView* planes_ = nullptr;
   int maximised_ = kAllViews;
 };
 

@@ -121,9 +121,7 @@ struct SegmentationSession::State {
   }
 };
 
-std::string SegmentationSession::defaultPreset() {
-  return TorchRuntime::cudaAvailable() ? "paper" : "fast";
-}
+std::string SegmentationSession::defaultPreset() { return TorchRuntime::cudaAvailable() ? "paper" : "fast"; }
 
 SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
   params.validate();
@@ -793,6 +791,86 @@ std::vector<std::string> SegmentationSession::writeOutputs(const OutputOptions& 
   writeFileAtomically((out / "run.json").string(), run.dump(2) + "\n");
   written.push_back((out / "run.json").string());
   return written;
+}
+
+// ---------------------------------------------------------------- project
+
+std::vector<std::string> SegmentationSession::saveProject(const std::string& path,
+                                                          std::shared_ptr<const LabelVolume> labelsToSave,
+                                                          const std::vector<LabelInfo>& table, const json& view,
+                                                          const TaskContext* ctx) {
+  requireVolume();
+  const fs::path file = fs::absolute(path);
+  const fs::path folder = file.parent_path();
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (!fs::is_directory(folder)) throw InputError("cannot create the folder " + folder.string() + ": " + ec.message());
+  std::string stem = file.filename().string();
+  if (stem.size() > 8 && stem.substr(stem.size() - 8) == ".juleseg") stem.resize(stem.size() - 8);
+  const SessionInput in = input();
+  if (!labelsToSave) labelsToSave = labels();
+
+  Project project;
+  project.demo = in.demo;
+  if (!in.demo) {
+    project.inputPath = fs::absolute(in.path).string();
+    reportProgress(ctx, -1, "hashing the input");
+    project.inputSha256 = sha256OfPath(in.path);
+  }
+  project.read = in.read;
+  if (!in.maskPath.empty()) project.maskPath = fs::absolute(in.maskPath).string();
+  for (const auto& c : in.channelPaths) project.channelPaths.push_back(fs::absolute(c).string());
+  project.parameters = parameters();
+  project.k = labelsToSave ? std::max(1, int(labelsToSave->maxLabel())) : project.parameters.getInt("k");
+  project.labels = table;
+  project.view = view;
+  project.versions = {{"juleseg", JULESEG_VERSION}, {"torch", TorchRuntime::torchVersion()}};
+
+  std::vector<std::string> written;
+  if (model()) {
+    reportProgress(ctx, -1, "saving the model");
+    for (const auto& f : saveModel((folder / (stem + ".model.pt")).string())) written.push_back(f);
+    project.modelFile = stem + ".model.pt";
+  }
+  if (labelsToSave) {
+    reportProgress(ctx, -1, "saving the labels");
+    NiftiIO::writeLabels(*labelsToSave, (folder / (stem + ".labels.nii.gz")).string());
+    written.push_back((folder / (stem + ".labels.nii.gz")).string());
+    project.labelFile = stem + ".labels.nii.gz";
+  }
+  project.save(file.string());
+  written.push_back(file.string());
+  log("project: " + file.string());
+  return written;
+}
+
+OpenedProject SegmentationSession::openProject(const std::string& path, const TaskContext* ctx) {
+  const Project project = Project::load(path);
+  OpenedProject opened;
+  opened.table = project.labels;
+  opened.view = project.view;
+  if (project.demo) {
+    setParameters(project.parameters);
+    openDemo();
+  } else {
+    openVolume(project.inputPath, project.read, ctx);
+    opened.inputChanged = !project.inputUnchanged();
+  }
+  if (!project.maskPath.empty()) loadMask(project.maskPath, ctx);
+  for (const auto& c : project.channelPaths) addChannel(c, ctx);
+  setParameters(project.parameters);
+  if (!project.modelFile.empty()) loadModel(Project::resolve(path, project.modelFile));
+  if (!project.labelFile.empty()) {
+    auto labels = std::make_shared<LabelVolume>(NiftiIO::readLabels(Project::resolve(path, project.labelFile)));
+    const auto vol = volume();
+    if (!labels->geom.sameGrid(vol->geom))
+      throw InputError("the project's labels " + project.labelFile + " do not lie on the volume's grid");
+    std::lock_guard<std::mutex> lock(mutex_);
+    s_->labels = std::move(labels);
+    s_->k = project.k;
+  }
+  log("project opened: " + path);
+  return opened;
 }
 
 } // namespace jseg

@@ -31,6 +31,7 @@
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 #include "core/eval/EvaluationBattery.h"
+#include "core/io/LabelOutputs.h"
 #include "core/io/ReadOptions.h"
 #include "core/jule/JuleTrainer.h"
 #include "core/params/ParameterSchema.h"
@@ -52,6 +53,13 @@ struct SessionInput {
 struct OutputOptions {
   std::string folder;     // created when missing
   bool overlays = true;   // overlay PNGs of the mid slices and of every axial slice
+};
+
+// What a reopened project brings besides the session's own state (volume, inputs, parameters, model, labels).
+struct OpenedProject {
+  std::vector<LabelInfo> table;                   // label names and colours as saved
+  nlohmann::json view = nlohmann::json::object(); // the front end's view state, as saved
+  bool inputChanged = false;                      // the input's SHA-256 differs from the saved one
 };
 
 class SegmentationSession {
@@ -144,6 +152,17 @@ public:
   // labels.dcm (DICOM input), statistics.csv, overlays, project.juleseg, run.json.
   // Files appear only when complete. Returns the files written (with the model's, if saved in the folder).
   std::vector<std::string> writeOutputs(const OutputOptions& options, const TaskContext* ctx = nullptr);
+
+  // ---- project (the GUI's File > Save project / Open project, `juleseg PROJECT.juleseg`)
+  // Writes PATH (.juleseg) with the model (STEM.model.pt) and `labels` (STEM.labels.nii.gz; the session's painted
+  // labels when null) beside it, when there are any, and the inputs, parameters, K, label names and colours and
+  // the front end's `view` state. Returns the files written.
+  std::vector<std::string> saveProject(const std::string& path, std::shared_ptr<const LabelVolume> labels,
+                                       const std::vector<LabelInfo>& table, const nlohmann::json& view,
+                                       const TaskContext* ctx = nullptr);
+  // Reopens a saved project: its input (volume or demo, region of interest, channels), parameters, model and labels
+  // (as the session's labels, with its K). InputError when a file it names is missing or does not fit the volume.
+  OpenedProject openProject(const std::string& path, const TaskContext* ctx = nullptr);
 
 private:
   struct State;
