@@ -35,6 +35,7 @@
 #include "ui/SpacingDialog.h"
 #include "ui/TrainingPanel.h"
 #include "ui/ProjectActions.h"
+#include "ui/TrainingEstimator.h"
 #include "ui/UnsavedWorkGuard.h"
 #include "ui/ViewLayout.h"
 
@@ -62,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildDocks();
   menus_ = new MainMenus(this, viewMenu_);
   connectController();
+  new TrainingEstimator(controller_, params_, training_, this);
   updateActions();
   resize(DockLayout::initialWindowSize(screen()));
   DockLayout::arrange(this, size());

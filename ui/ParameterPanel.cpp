@@ -315,6 +315,8 @@ void ParameterPanel::setValue(const std::string& name, const nlohmann::json& val
   syncPresetName();
 }
 
+QString ParameterPanel::presetName() const { return preset_->currentText(); }
+
 void ParameterPanel::syncPresetName() {
   auto same = [](const nlohmann::json& a, const nlohmann::json& b) {
     if (a.is_number() && b.is_number()) {

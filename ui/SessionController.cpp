@@ -439,6 +439,21 @@ void SessionController::openLabels(const QString& path) {
                  [] {}});
 }
 
+void SessionController::estimateTraining(const Parameters& params) {
+  JobOptions jo;
+  jo.name = "Estimate training time";
+  jo.coalesceKey = "training-estimate";
+  auto estimate = std::make_shared<TrainingEstimate>();
+  jobs_->submit(
+      jo,
+      [params, estimate](JobContext& ctx) { *estimate = SegmentationSession::estimateTraining(params, &ctx.task()); },
+      {[this, estimate] {
+         Q_EMIT trainingEstimated(estimate->seconds, estimate->epochs, estimate->patchesPerSecond,
+                                  QString::fromStdString(estimate->device));
+       },
+       [](const QString&) {}, [] {}});
+}
+
 // ---------------------------------------------------------------- project
 
 void SessionController::saveProject(const QString& path, std::shared_ptr<const LabelVolume> labels,

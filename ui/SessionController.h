@@ -72,6 +72,9 @@ public:
   // File > Open project and `juleseg PROJECT.juleseg` (a stage job): volumeOpened, then modelChanged when it has a
   // model, labelsOpened when it has labels, then projectOpened with the saved view state.
   void openProject(const QString& path);
+  // What training with `params` should take on this machine (a job beside the stages; a newer request supersedes
+  // an older one): arrives as trainingEstimated.
+  void estimateTraining(const Parameters& params);
   void cancelStage();
 
   // ---- state (GUI thread)
@@ -122,6 +125,7 @@ Q_SIGNALS:
   void labelsOpenFailed(const QString& path);
   void modelSaved(bool ok, const QString& path);
   void projectSaved(bool ok, const QString& path);
+  void trainingEstimated(double seconds, int epochs, double patchesPerSecond, const QString& device);
   void projectOpened(bool ok, const QString& path, const nlohmann::json& view);
   // A stage failed: a title for the dialog and the engine's message.
   void failed(const QString& title, const QString& message);

@@ -36,6 +36,13 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   status_ = new QLabel("Not trained yet.");
   status_->setWordWrap(true);
   rates_ = new QLabel;
+  estimate_ = new QLabel;
+  estimate_->setObjectName("trainingEstimate");
+  estimate_->setWordWrap(true);
+  estimate_->setToolTip(
+      "From the period plan and the network's speed measured on this machine; the ETA while "
+      "training is measured on the real run");
+  lay->addWidget(estimate_);
   lay->addWidget(status_);
   lay->addWidget(rates_);
 
@@ -121,6 +128,11 @@ void TrainingPanel::reset() {
 }
 
 void TrainingPanel::setStatus(const QString& text) { status_->setText(text); }
+
+void TrainingPanel::setEstimate(const QString& text) {
+  estimate_->setText(text);
+  estimate_->setVisible(!text.isEmpty());
+}
 
 void TrainingPanel::setRunning(bool running) {
   train_->setEnabled(!running);

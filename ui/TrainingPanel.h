@@ -28,6 +28,8 @@ public:
   void setRunning(bool running);
   // What the status line says between runs: the model in use (where it came from), or that there is none.
   void setStatus(const QString& text);
+  // The expected training time for the parameters in the Tuning panel ("" hides it).
+  void setEstimate(const QString& text);
   QPushButton* trainButton() const { return train_; }
   QPushButton* loadModelButton() const { return loadModel_; }
   int periodsSeen() const { return periods_; }
@@ -38,6 +40,7 @@ private:
   QPushButton* loadModel_;
   QLabel* status_;
   QLabel* rates_;
+  QLabel* estimate_;
   QLineSeries* clusters_;
   QLineSeries* loss_;
   QValueAxis* xAxis_;

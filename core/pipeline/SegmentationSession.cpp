@@ -123,6 +123,34 @@ struct SegmentationSession::State {
 
 std::string SegmentationSession::defaultPreset() { return TorchRuntime::cudaAvailable() ? "paper" : "fast"; }
 
+TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params, const TaskContext* ctx) {
+  const JuleOptions o = JuleOptions::fromParameters(params);
+  const ParameterValues v = params.values();
+  TrainingEstimate e;
+  e.device = TorchRuntime::resolveDevice(o.device);
+  // Measured once per network shape and device: the benchmark takes the cores for a few seconds.
+  static std::mutex cacheMutex;
+  static std::map<std::string, double> throughput;
+  const std::string key = o.network.toJson().dump() + "@" + e.device + "#" + std::to_string(TorchRuntime::threads());
+  double perSecond = 0;
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    if (auto it = throughput.find(key); it != throughput.end()) perSecond = it->second;
+  }
+  if (perSecond <= 0) {
+    reportProgress(ctx, -1, "measuring the network's speed");
+    // A small batch keeps the measurement to a few steps even for the paper network on a CPU.
+    perSecond = measureNetworkThroughput(o.network, std::clamp(o.batchSize, 1, 16), 0.5, e.device).trainSamplesPerS;
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    throughput[key] = perSecond;
+  }
+  e.patchesPerSecond = perSecond;
+  const int initialClusters = std::max(o.clusters + 1, v.patches / 4);
+  e.epochs = std::min(JuleTrainer::estimateRemainingEpochs(initialClusters, o), o.maxEpochs);
+  if (perSecond > 0) e.seconds = double(e.epochs) * v.patches / perSecond * std::max(1, v.networks);
+  return e;
+}
+
 SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
   params.validate();
   s_->params = params;

@@ -62,6 +62,14 @@ struct OpenedProject {
   bool inputChanged = false;                      // the input's SHA-256 differs from the saved one
 };
 
+// What training should take on this machine, before it starts.
+struct TrainingEstimate {
+  double seconds = -1;         // about; the trainer's ETA during training is measured
+  int epochs = 0;              // planned epochs over all periods (and the final pass), per network
+  double patchesPerSecond = 0; // measured training throughput of the network on synthetic patches
+  std::string device;          // "cpu" or "cuda"
+};
+
 class SegmentationSession {
 public:
   using Log = std::function<void(const std::string&)>;
@@ -70,6 +78,9 @@ public:
   // The preset a front end starts from on this machine: paper with a CUDA GPU,
   // fast on a CPU only (paper trains for hours there, fast in minutes).
   static std::string defaultPreset();
+  // The time training with `params` should take here: the period plan (from about n/4 initial clusters, JULE's
+  // usual start) times the network's training throughput, measured once per network, patch and device (~2 s).
+  static TrainingEstimate estimateTraining(const Parameters& params, const TaskContext* ctx = nullptr);
   ~SegmentationSession();
   SegmentationSession(const SegmentationSession&) = delete;
   SegmentationSession& operator=(const SegmentationSession&) = delete;

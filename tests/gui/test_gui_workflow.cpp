@@ -349,6 +349,13 @@ private Q_SLOTS:
     MainWindow w;
     showWindow(w, {1400, 900});
     openDemo(w);
+    // Before any training, the Training panel says how long the chosen preset should take here.
+    auto* estimate = w.findChild<QLabel*>("trainingEstimate");
+    QVERIFY(estimate);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        estimate->text().contains("Expected training time with " +
+                                  QString::fromStdString(SegmentationSession::defaultPreset()) + " here: about "),
+        30000);
     SliceView* v = w.sliceView(ViewKind::Axial);
     vtkCamera* cam = v->renderer()->GetActiveCamera();
     const double scale0 = cam->GetParallelScale();
