@@ -18,6 +18,7 @@
 #include "ui/LabelsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
+#include "ui/LabelSurfaces.h"
 #include "ui/PlanesView.h"
 #include "ui/ProjectActions.h"
 #include "ui/ScreenshotService.h"
@@ -185,6 +186,11 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* four =
       layoutMenu->addAction("All four views", this, [this] { w_->viewLayout()->maximise(ViewLayout::kAllViews); });
   four->setShortcut(QKeySequence("Ctrl+5"));
+  auto* surfaces = viewMenu_->addAction("Label surfaces in 3D");
+  surfaces->setCheckable(true);
+  surfaces->setChecked(true); // LabelSurfaces starts enabled; the window creates it after the menus
+  surfaces->setToolTip("Show the painted labels as smooth surfaces in the 3D view, in their colours");
+  connect(surfaces, &QAction::toggled, this, [this](bool on) { w_->labelSurfaces()->setEnabled(on); });
   auto* toggleMask = viewMenu_->addAction("Show mask overlay");
   toggleMask->setCheckable(true);
   toggleMask->setChecked(w_->parameterPanel()->showMask());

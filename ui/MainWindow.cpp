@@ -35,6 +35,7 @@
 #include "ui/SpacingDialog.h"
 #include "ui/TrainingPanel.h"
 #include "ui/ProjectActions.h"
+#include "ui/LabelSurfaces.h"
 #include "ui/TrainingEstimator.h"
 #include "ui/UnsavedWorkGuard.h"
 #include "ui/ViewLayout.h"
@@ -64,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   menus_ = new MainMenus(this, viewMenu_);
   connectController();
   new TrainingEstimator(controller_, params_, training_, this);
+  surfaces_ = new LabelSurfaces(model_, planesView(), jobs_, this);
   updateActions();
   resize(DockLayout::initialWindowSize(screen()));
   DockLayout::arrange(this, size());

@@ -30,6 +30,7 @@ class MainMenus;
 class ViewLayout;
 class UnsavedWorkGuard;
 class ProjectActions;
+class LabelSurfaces;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -53,6 +54,7 @@ public:
   PlanesView* planesView() const;
   ViewLayout* viewLayout() const { return layout_; }
   ProjectActions* projects() const { return projects_; }
+  LabelSurfaces* labelSurfaces() const { return surfaces_; }
   ParameterPanel* parameterPanel() const { return params_; }
   KPickerPanel* kPicker() const { return kpicker_; }
   // One view ("axial", "coronal", "sagittal", "3d") or the whole window
@@ -102,6 +104,7 @@ private:
   ViewLayout* layout_ = nullptr;
   UnsavedWorkGuard* unsaved_ = nullptr;
   ProjectActions* projects_ = nullptr;
+  LabelSurfaces* surfaces_ = nullptr;
   bool compactDocks_ = false;
   ParameterPanel* params_ = nullptr;
   TrainingPanel* training_ = nullptr;

@@ -28,6 +28,7 @@
 #include "tests/common/TestData.h"
 #include "ui/JobsPanel.h"
 #include "ui/KPickerPanel.h"
+#include "ui/LabelSurfaces.h"
 #include "ui/LabelsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
@@ -214,6 +215,30 @@ private Q_SLOTS:
       c[2] -= 7;
       w.model()->setCursor(c);
       w.model()->setWindow(1000, 40000);
+      // The painted labels appear as surfaces in the 3D view in their colours; switched off, they are gone.
+      LabelSurfaces* surfaces = w.labelSurfaces();
+      QTRY_COMPARE_WITH_TIMEOUT(surfaces->surfaceCount(), 3, 60000);
+      for (int label = 1; label <= 3; ++label) QVERIFY(surfaces->pointCount(label) > 100);
+      auto saturated = [](const QImage& img) {
+        // Lit surfaces keep their label colour at full saturation; the planes blend the labels half over grey.
+        int n = 0;
+        for (int y = 0; y < img.height(); y += 2)
+          for (int x = 0; x < img.width(); x += 2) {
+            const QColor c = img.pixelColor(x, y);
+            const int hi = std::max({c.red(), c.green(), c.blue()}), lo = std::min({c.red(), c.green(), c.blue()});
+            if (hi - lo > 120) ++n;
+          }
+        return n;
+      };
+      QTest::qWait(200);
+      const int withSurfaces = saturated(w.planesView()->grabImage());
+      surfaces->setEnabled(false);
+      QCOMPARE(surfaces->surfaceCount(), 0);
+      QTest::qWait(200);
+      const int without = saturated(w.planesView()->grabImage());
+      QVERIFY2(withSurfaces > 4 * without + 200,
+               qPrintable(QString("%1 saturated samples with surfaces, %2 without").arg(withSurfaces).arg(without)));
+      surfaces->setEnabled(true);
       QSignalSpy saved(w.controller(), &SessionController::projectSaved);
       w.projects()->save(project);
       QVERIFY(saved.wait(60000));
