@@ -49,6 +49,7 @@ struct GuiOptions {
   ReadOptions read;
   std::optional<std::array<float, 2>> threshold;
   bool grid = false;
+  bool showMask = false; // the screenshot shows the threshold mask (also implied by --threshold)
   QSize size;
   Parameters params;     // the preset, then every schema option given
   bool paramsGiven = false;
@@ -91,6 +92,7 @@ bool parse(QApplication& app, GuiOptions& o) {
   QCommandLineOption series("series", "DICOM: SeriesInstanceUID or number of the series to read", "UID");
   QCommandLineOption spacing("spacing", "Voxel spacing in mm, \"x,y,z\" or one number; overrides the file's", "MM");
   QCommandLineOption grid("show-grid", "Show the sampling grid on the slices");
+  QCommandLineOption showMask("show-mask", "Show the threshold mask on the slices (on with --threshold)");
   QCommandLineOption mask("mask", "Region of interest on the volume's grid (non-zero = inside), as juleseg-cli takes it",
                           "FILE");
   QCommandLineOption labels("labels",
@@ -134,6 +136,7 @@ bool parse(QApplication& app, GuiOptions& o) {
     o.saveLabels = p.value(saveLabels);
     o.saveModel = p.value(saveModel);
     o.grid = p.isSet(grid);
+    o.showMask = p.isSet(showMask) || p.isSet(thr);
     o.mask = p.value(mask);
     o.channels = p.values(channel);
     o.labels = p.value(labels);
@@ -310,7 +313,7 @@ int guiMain(int argc, char** argv) {
     // A screenshot of the loaded volume shows the threshold mask (the first
     // thing to tune); the mask preview is a job: wait for it. An interactive
     // start leaves the mask off.
-    if (o.screenshot.isEmpty()) return finish(true);
+    if (o.screenshot.isEmpty() || !o.showMask) return finish(true);
     QObject::connect(&w, &MainWindow::maskUpdated, &w, [&] { finish(true); }, Qt::SingleShotConnection);
     w.parameterPanel()->setShowMask(true);
   };

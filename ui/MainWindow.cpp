@@ -263,7 +263,9 @@ void MainWindow::connectController() {
               params_->setShowMask(false);  // the mask tint would mix with the label colours
               statusBar()->showMessage(QString("Labels painted: K = %1 regions; save them from the File menu").arg(k),
                                        8000);
-              kpicker_->setStatus(QString("K = %1 applied to the whole volume.").arg(k));
+              const QString edges = controller_->unlabelledEdges(); // thin stacks: why edge slices stay empty
+              kpicker_->setStatus(QString("K = %1 applied to the whole volume.").arg(k) +
+                                  (edges.isEmpty() ? "" : " " + edges));
             }
             Q_EMIT labelsApplied(ok);
           });

@@ -1,5 +1,7 @@
 #include "ui/SessionController.h"
 
+#include "ui/LabelCoverage.h"
+
 #include <algorithm>
 
 #include <QFileInfo>
@@ -363,15 +365,19 @@ void SessionController::applyK(int k, const Parameters& params) {
   for (const char* name : {"kmeans_restarts", "kmeans_max_iter", "seed", "threads"}) p.set(name, params.get(name));
   session_->setParameters(p);
   auto stats = std::make_shared<std::vector<LabelStatistics>>();
+  auto edges = std::make_shared<QString>();
+  const int patchSize = p.getInt("patch_size");
   runStage(
       "Paint labels K = " + std::to_string(k),
-      [this, k, stats](JobContext& ctx) {
+      [this, k, stats, edges, patchSize](JobContext& ctx) {
         auto labels = session_->paint(k, &ctx.task());
         ctx.progress(0.95, "statistics");
         *stats = computeLabelStatistics(*session_->volume(), *labels);
+        *edges = unlabelledEdgeNote(*labels, patchSize);
       },
       {},
-      [this, k, stats](bool ok, bool cancelled, const QString& error) {
+      [this, k, stats, edges](bool ok, bool cancelled, const QString& error) {
+        unlabelledEdges_ = ok ? *edges : QString();
         if (!ok && !cancelled) Q_EMIT failed("Painting labels failed", error);
         Q_EMIT labelsPainted(ok, k, *stats);
       });

@@ -86,6 +86,8 @@ public:
   std::shared_ptr<const LabelVolume> labels() const;  // painted on the whole volume, or null
   std::shared_ptr<const LabelVolume> truth() const;
   std::optional<double> labelsNmi() const;  // of the painted labels against the truth, when both are there
+  // Why the painted labels leave slices near the faces empty ("" when they do not): unlabelledEdgeNote.
+  QString unlabelledEdges() const { return unlabelledEdges_; }
   QStringList channelNames() const;
   std::shared_ptr<const Volume> channel(int index) const;  // 0 = the volume
   // Its histogram is computed as a job; channelShown brings the channel and its statistics for display.
@@ -144,6 +146,7 @@ private:
   uint64_t stageJob_ = 0;
   uint64_t stageGeneration_ = 0;
   QString stageName_;
+  QString unlabelledEdges_;
   std::function<std::optional<std::array<double, 3>>(const QString&)> resolveSpacing_;
 };
 

@@ -122,6 +122,8 @@ void TrainingPanel::reset() {
   clearPeriodChart("Clusters and loss per period");
   sizesSeries_->clear();
   sizesCategories_->clear();
+  sizesCategories_->setTitleText({});
+  sizesChart_->setTitle("Patches per cluster, largest first"); // not the previous run's counts
   status_->clear(); // the caller says what comes next ("Starting…", "Not
                     // trained yet.", the model)
   rates_->clear();

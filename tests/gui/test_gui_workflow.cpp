@@ -28,6 +28,7 @@
 #include "tests/common/TestData.h"
 #include "ui/JobsPanel.h"
 #include "ui/KPickerPanel.h"
+#include "ui/LabelCoverage.h"
 #include "ui/LabelSurfaces.h"
 #include "ui/LabelsPanel.h"
 #include "ui/MainWindow.h"
@@ -277,6 +278,22 @@ private Q_SLOTS:
         if (std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) + std::abs(a.blue() - b.blue()) <= 6) ++same;
       }
     QVERIFY2(same >= total * 99 / 100, qPrintable(QString("%1 of %2 pixels agree").arg(same).arg(total)));
+  }
+
+  // Issue 16: the edge slices a thin stack leaves unlabelled are named, with the reason.
+  void unlabelledEdgeSlicesAreExplained() {
+    Geometry g;
+    g.dims = {20, 20, 10};
+    LabelVolume labels = makeLabelVolume(g);
+    for (int64_t z = 3; z <= 5; ++z)
+      for (int64_t y = 0; y < 20; ++y)
+        for (int64_t x = 0; x < 20; ++x) labels.labels[g.index(x, y, z)] = 1 + (x > 9);
+    const QString note = unlabelledEdgeNote(labels, 7);
+    QVERIFY2(note.startsWith("No labels at z (slices) 1–3 and 7–10 of 10:"), qPrintable(note));
+    QVERIFY(note.contains("w = 7"));
+    QVERIFY(!note.contains(" x ") && !note.contains(" y "));
+    for (int64_t z = 0; z < 10; ++z) labels.labels[g.index(0, 0, z)] = 1;
+    QCOMPARE(unlabelledEdgeNote(labels, 7), QString());
   }
 
   // Issue 16: at 1024×700 the four views keep most of the window, and a new
