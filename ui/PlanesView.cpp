@@ -53,8 +53,10 @@ void PlanesView::rebuild() {
   // A different volume (not just new labels on the same one) gets a fresh
   // camera: the old one looked at the previous volume's extent and could leave
   // the new one off screen.
-  const bool fresh = model_->hasVolume() && model_->image() != shownImage_;
-  shownImage_ = model_->hasVolume() ? model_->image() : nullptr;
+  // (A weak pointer: an address compared after the old volume was freed could be reused by the new one.)
+  const auto volume = model_->volumePtr();
+  const bool fresh = volume && shownVolume_.lock() != volume;
+  shownVolume_ = volume;
   for (auto& p : planes_) {
     p.stack->GetImages()->RemoveAllItems();
     p.labelsShown = false;

@@ -1,6 +1,7 @@
 #include "ui/TrainingEstimator.h"
 
 #include <QTimer>
+#include <algorithm>
 
 #include "ui/JobsPanel.h"
 #include "ui/ParameterPanel.h"

@@ -114,7 +114,7 @@ void TrainingPanel::clearPeriodChart(const QString& title) {
   maxLoss_ = 0;
   firstClusters_ = 0;
   mergePeriod_ = -1;
-  xAxis_->setRange(0, 5);
+  setPeriodRange(0);
   if (auto* c = clusters_->chart()) c->setTitle(title);
 }
 
@@ -130,6 +130,18 @@ void TrainingPanel::reset() {
 }
 
 void TrainingPanel::setStatus(const QString& text) { status_->setText(text); }
+
+void TrainingPanel::setPlannedPeriods(int periods) {
+  plannedPeriods_ = std::max(0, periods);
+  if (periods_ == 0) setPeriodRange(0);
+}
+
+void TrainingPanel::setPeriodRange(int reached) {
+  // The plan's length from the start (paper: dozens of periods, not a fixed 0-5), longer if training runs over.
+  const int last = std::max({5, plannedPeriods_, reached});
+  xAxis_->setRange(0, last);
+  xAxis_->setTickInterval(last > 12 ? std::ceil(last / 10.0) : 1);
+}
 
 void TrainingPanel::setEstimate(const QString& text) {
   estimate_->setText(text);
@@ -152,8 +164,7 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     loss_->append(period, loss);
     ++periods_;
     maxLoss_ = std::max(maxLoss_, loss);
-    xAxis_->setRange(0, std::max(5, period + 1));
-    xAxis_->setTickInterval(period + 1 > 12 ? std::ceil((period + 1) / 10.0) : 1);
+    setPeriodRange(period + 1);
     clusterAxis_->setRange(1, std::max(10.0, firstClusters_ * 1.5));
     lossAxis_->setRange(0, std::max(0.05, maxLoss_ * 1.15));
     status_->setText(QString("Period %1%2: trained on %3 clusters, loss %4, %5 epochs in %6. ETA %7.")
