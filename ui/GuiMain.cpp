@@ -3,19 +3,23 @@
 #include "core/base/Errors.h"
 #include "core/params/OptionText.h"
 #include "core/params/ParameterSchema.h"
+#include "core/pipeline/SegmentationSession.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
 #include <cstdio>
+#include <cstring>
 #include <functional>
-#include <optional>
+#include <initializer_list>
 #include <iostream>
+#include <optional>
 
 #include "ui/JobBridge.h"
 #include "ui/KPickerPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
+#include "ui/ScreenshotService.h"
 #include "ui/SessionController.h"
 #include "ui/SliceView.h"
 
@@ -30,18 +34,22 @@ struct GuiOptions {
   QString file;
   bool demo = false;
   QString screenshot;
-  QString view;  // "", "axial", "coronal", "sagittal": screenshot of that view only
+  QString view = "window"; // or "axial", "coronal", "sagittal", "3d":
+                           // screenshot of that view only
+  int scale = 1;           // magnification of the screenshot, 1..4
   bool quitAfterLoad = false;
   bool segment = false;  // train, extract features and apply K, then screenshot/save/quit
   QString stopAfter;     // with --segment: "training" or "features" ends the scripted run early
   QString modelFile;
   QString saveLabels;    // with --segment: save the labels there when they are painted, then quit
   QString saveModel;     // with --segment: save the trained model there too
+  QString labels;        // a saved label map opened after the volume (File > Open labels)
   QString mask;          // region of interest, as juleseg-cli --mask
   QStringList channels;  // more channels, as juleseg-cli --channel
   ReadOptions read;
   std::optional<std::array<float, 2>> threshold;
   bool grid = false;
+  bool showMask = false; // the screenshot shows the threshold mask (also implied by --threshold)
   QSize size;
   Parameters params;     // the preset, then every schema option given
   bool paramsGiven = false;
@@ -52,23 +60,46 @@ bool parse(QApplication& app, GuiOptions& o) {
   p.setApplicationDescription("juleseg: unsupervised 3D segmentation (JULE + k-means), desktop application");
   p.addHelpOption();
   p.addVersionOption();
-  p.addPositionalArgument("file", "Volume to open: NIfTI, TIFF (file or folder) or DICOM folder/DICOMDIR", "[FILE]");
+  p.addPositionalArgument("file",
+                          "Volume to open: NIfTI, TIFF (file or folder) or DICOM folder/DICOMDIR; or a saved project "
+                          "(.juleseg) to reopen with its model, labels and view",
+                          "[FILE]");
   QCommandLineOption demo("demo", "Open the built-in demo phantom");
   QCommandLineOption shot("screenshot", "Save a screenshot of the window (or of --view) to OUT.png", "OUT.png");
-  QCommandLineOption view("view", "Screenshot only this view: axial, coronal or sagittal", "VIEW");
+  QCommandLineOption view("view",
+                          "What --screenshot shows: axial, coronal, sagittal, "
+                          "3d or window (default)",
+                          "VIEW");
+  QCommandLineOption scale("scale",
+                           "Magnification of --screenshot, 1 to 4 (the views "
+                           "render at that resolution)",
+                           "N");
   QCommandLineOption quit("quit-after-load", "Quit after loading (and after the screenshot, if any)");
   QCommandLineOption seg("segment", "After loading, train, extract features and apply K (screenshot after that)");
   QCommandLineOption model("model", "Use this trained model instead of training (with --segment)", "model.pt");
   QCommandLineOption saveLabels("save-labels", "With --segment: save the labels (NIfTI or TIFF) when painted, then quit",
                                 "LABELS");
   QCommandLineOption saveModel("save-model", "With --segment: also save the trained model", "model.pt");
-  QCommandLineOption preset("preset", "Parameter preset (paper, fast, texture); options below override it", "NAME");
+  QStringList presetNames;
+  for (const auto& pr : parameterPresets()) presetNames << QString::fromStdString(pr.name);
+  QCommandLineOption preset(
+      "preset",
+      QString("Parameter preset (%1; default %2 on this machine); options "
+              "below override it")
+          .arg(presetNames.join(", "), QString::fromStdString(SegmentationSession::defaultPreset())),
+      "NAME");
   QCommandLineOption thr("threshold", "Centre-voxel window lo:hi, as juleseg-cli takes it", "lo:hi");
   QCommandLineOption series("series", "DICOM: SeriesInstanceUID or number of the series to read", "UID");
   QCommandLineOption spacing("spacing", "Voxel spacing in mm, \"x,y,z\" or one number; overrides the file's", "MM");
   QCommandLineOption grid("show-grid", "Show the sampling grid on the slices");
+  QCommandLineOption showMask("show-mask", "Show the threshold mask on the slices (on with --threshold)");
   QCommandLineOption mask("mask", "Region of interest on the volume's grid (non-zero = inside), as juleseg-cli takes it",
                           "FILE");
+  QCommandLineOption labels("labels",
+                            "Open a saved label map on the volume's grid after it (a result folder, "
+                            "NIfTI with its label "
+                            "file, .seg.nrrd, label TIFF), as File > Open labels does",
+                            "FILE");
   QCommandLineOption channel("channel", "A co-registered volume on the same grid (repeatable), as juleseg-cli takes it",
                              "FILE");
   QCommandLineOption size("size", "Window size WxH", "WxH");
@@ -76,8 +107,8 @@ bool parse(QApplication& app, GuiOptions& o) {
                           "With --segment: take the screenshot/quit after this stage (training, features) instead of "
                           "after the labels",
                           "STAGE");
-  p.addOptions({demo, shot, view, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid, mask, channel,
-                size, stop});
+  p.addOptions({demo, shot, view, scale, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid,
+                mask, channel, size, stop, labels});
   // The schema's parameters, as juleseg-cli names them (--patch-size, --k, ...); the window is --threshold.
   std::vector<const ParamSpec*> specs;
   for (const auto& s : parameterSchema()) {
@@ -91,7 +122,13 @@ bool parse(QApplication& app, GuiOptions& o) {
     if (!p.positionalArguments().isEmpty()) o.file = p.positionalArguments().first();
     o.demo = p.isSet(demo);
     o.screenshot = p.value(shot);
-    o.view = p.value(view).toLower();
+    if (p.isSet(view)) o.view = p.value(view).toLower();
+    if (p.isSet(scale)) {
+      bool ok = false;
+      o.scale = p.value(scale).toInt(&ok);
+      if (!ok || o.scale < 1 || o.scale > ScreenshotService::kMaxScale)
+        throw InputError("--scale expects 1, 2, 3 or 4");
+    }
     o.quitAfterLoad = p.isSet(quit);
     o.segment = p.isSet(seg);
     o.stopAfter = p.value(stop);
@@ -99,8 +136,14 @@ bool parse(QApplication& app, GuiOptions& o) {
     o.saveLabels = p.value(saveLabels);
     o.saveModel = p.value(saveModel);
     o.grid = p.isSet(grid);
+    o.showMask = p.isSet(showMask) || p.isSet(thr);
     o.mask = p.value(mask);
     o.channels = p.values(channel);
+    o.labels = p.value(labels);
+    if (!o.labels.isEmpty() && o.segment)
+      throw InputError(
+          "--labels opens a saved result; it cannot be combined "
+          "with --segment");
     if (!o.stopAfter.isEmpty() && o.stopAfter != "training" && o.stopAfter != "features")
       throw InputError("--stop-after expects training or features");
     if ((!o.saveLabels.isEmpty() || !o.saveModel.isEmpty()) && !o.segment)
@@ -122,10 +165,47 @@ bool parse(QApplication& app, GuiOptions& o) {
       if (!o.size.isValid() || o.size.width() < 200 || o.size.height() < 200)
         throw InputError("--size expects WxH (at least 200x200)");
     }
-    if (!o.view.isEmpty() && o.view != "axial" && o.view != "coronal" && o.view != "sagittal")
-      throw InputError("--view expects axial, coronal or sagittal");
+    if (!ScreenshotService::targets().contains(o.view))
+      throw InputError("--view expects " + ScreenshotService::targets().join(", ").toStdString());
   } catch (const std::exception& ex) {
     std::cerr << "juleseg: error: " << ex.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
+bool hasArg(int argc, char** argv, std::initializer_list<const char*> names) {
+  for (int i = 1; i < argc; ++i)
+    for (const char* n : names)
+      if (std::strcmp(argv[i], n) == 0) return true;
+  return false;
+}
+
+// The VTK views draw into X windows (design.md §3), and Qt's xcb platform
+// aborts without a display. --help and
+// --version need no display; everything else needs X (a real one, or xvfb-run
+// for scripted screenshots). Returns false (after saying why) when there is
+// nothing to run on.
+bool choosePlatform(int argc, char** argv) {
+  const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
+  const bool x11 = !qEnvironmentVariableIsEmpty("DISPLAY");
+  if (hasArg(argc, argv, {"-h", "--help", "--help-all", "-v", "--version"})) {
+    if (!x11) qputenv("QT_QPA_PLATFORM", "offscreen");
+    return true;
+  }
+  if (x11 && (platform.isEmpty() || platform == "offscreen" || platform.startsWith("wayland"))) {
+    qputenv("QT_QPA_PLATFORM", "xcb");
+    return true;
+  }
+  if (!x11 && platform != "offscreen" && platform != "minimal") {
+    std::cerr << "juleseg: no X display (DISPLAY is not set). Run the desktop "
+                 "application in an X11 session, under "
+                 "xvfb-run for scripted screenshots, or use juleseg-cli.\n";
+    return false;
+  }
+  if (!x11 && hasArg(argc, argv, {"--screenshot"})) {
+    std::cerr << "juleseg: --screenshot needs an X display for the 3D "
+                 "rendering; run it under xvfb-run.\n";
     return false;
   }
   return true;
@@ -134,6 +214,7 @@ bool parse(QApplication& app, GuiOptions& o) {
 } // namespace
 
 int guiMain(int argc, char** argv) {
+  if (!choosePlatform(argc, argv)) return 2;
   QApplication app(argc, argv);
   QApplication::setOrganizationName("juleseg");
   QApplication::setApplicationName("juleseg");
@@ -155,12 +236,7 @@ int guiMain(int argc, char** argv) {
     if (!o.screenshot.isEmpty()) {
       // Let pending renders and layout settle before reading the views back.
       QTimer::singleShot(300, &w, [&, ok] {
-        QImage img;
-        if (o.view.isEmpty()) img = w.composeScreenshot();
-        else {
-          ViewKind kind = o.view == "axial" ? ViewKind::Axial : o.view == "coronal" ? ViewKind::Coronal : ViewKind::Sagittal;
-          img = w.sliceView(kind)->grabImage();
-        }
+        const QImage img = w.screenshot(o.view, o.scale);
         if (img.isNull() || !img.save(o.screenshot)) {
           std::cerr << "juleseg: could not write " << o.screenshot.toStdString() << "\n";
           exitCode = 1;
@@ -212,7 +288,19 @@ int guiMain(int argc, char** argv) {
     if (o.grid) w.parameterPanel()->setShowGrid(true);
     nextInput();
   });
+  QObject::connect(w.controller(), &SessionController::labelsOpened, &w, [&] {
+    if (!o.labels.isEmpty()) finish(true);
+  });
+  QObject::connect(w.controller(), &SessionController::labelsOpenFailed, &w, [&] {
+    if (!o.labels.isEmpty()) finish(false);
+  });
   afterInputs = [&] {
+    if (!o.labels.isEmpty()) {
+      // The same call File > Open labels makes; the screenshot waits for the
+      // labels.
+      w.controller()->openLabels(o.labels);
+      return;
+    }
     if (o.segment) {
       if (!o.modelFile.isEmpty()) {
         w.loadModelFile(o.modelFile);
@@ -222,7 +310,10 @@ int guiMain(int argc, char** argv) {
       }
       return;
     }
-    // The mask preview is a job: wait for it so the screenshot shows it.
+    // A screenshot of the loaded volume shows the threshold mask (the first
+    // thing to tune); the mask preview is a job: wait for it. An interactive
+    // start leaves the mask off.
+    if (o.screenshot.isEmpty() || !o.showMask) return finish(true);
     QObject::connect(&w, &MainWindow::maskUpdated, &w, [&] { finish(true); }, Qt::SingleShotConnection);
     w.parameterPanel()->setShowMask(true);
   };

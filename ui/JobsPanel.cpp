@@ -4,6 +4,8 @@
 #include <QHeaderView>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <cmath>
@@ -19,9 +21,37 @@ QString formatSeconds(double s) {
 }
 
 namespace {
+// The row's state word lives under this role; the State column also shows the
+// job's latest message.
+constexpr int kStateRole = Qt::UserRole + 1;
+QString stateOf(const QTreeWidgetItem* item) { return item->data(1, kStateRole).toString(); }
+
+// Running jobs first, then queued ones, then the ended ones; newest first
+// within each, so the job that is working is at the top of the list instead of
+// scrolled away under a column of finished previews.
+class JobRow : public QTreeWidgetItem {
+public:
+  bool operator<(const QTreeWidgetItem& other) const override {
+    const int ra = rank(*this), rb = rank(other);
+    if (ra != rb) return ra < rb;
+    return data(0, Qt::UserRole).toULongLong() > other.data(0, Qt::UserRole).toULongLong();
+  }
+
+private:
+  static int rank(const QTreeWidgetItem& item) {
+    const QString st = stateOf(&item);
+    return st == "Running" ? 0 : st == "Queued" ? 1 : 2;
+  }
+};
 bool isEndedRow(const QTreeWidgetItem* item) {
-  const QString st = item->text(1);
+  const QString st = stateOf(item);
   return st == "Finished" || st == "Failed" || st == "Cancelled";
+}
+// The ETA has its own column: a message's own "ETA 2m52s" would be a second,
+// different estimate.
+QString withoutEta(const std::string& message) {
+  static const QRegularExpression eta(R"([,;]?\s*\(?\bETA\b[^,;)]*\)?)");
+  return QString::fromStdString(message).remove(eta).trimmed();
 }
 } // namespace
 
@@ -32,8 +62,13 @@ JobsPanel::JobsPanel(JobBridge* jobs, QWidget* parent) : QWidget(parent), jobs_(
   tree_->setColumnCount(5);
   tree_->setHeaderLabels({"Job", "State", "Progress", "Elapsed", "ETA"});
   tree_->setRootIsDecorated(false);
+  tree_->setMinimumHeight(90);
+  tree_->header()->setStretchLastSection(false);
   tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-  tree_->setColumnWidth(2, 160);
+  tree_->header()->setSectionResizeMode(1, QHeaderView::Stretch);
+  tree_->setColumnWidth(2, 90);
+  tree_->setColumnWidth(3, 70);
+  tree_->setColumnWidth(4, 70);
   lay->addWidget(tree_);
   auto* row = new QHBoxLayout;
   auto* cancel = new QPushButton("Cancel");
@@ -57,11 +92,24 @@ JobsPanel::JobsPanel(JobBridge* jobs, QWidget* parent) : QWidget(parent), jobs_(
     for (auto it = items_.begin(); it != items_.end();) it = isEndedRow(it->second) ? removeRow(it) : std::next(it);
   });
   connect(jobs_, &JobBridge::jobEvent, this, &JobsPanel::onEvent);
+  // Elapsed time moves every second, not only when a job reports progress.
+  auto* tick = new QTimer(this);
+  tick->setInterval(1000);
+  connect(tick, &QTimer::timeout, this, &JobsPanel::tickElapsed);
+  tick->start();
+}
+
+void JobsPanel::tickElapsed() {
+  for (auto& [id, clock] : running_) {
+    auto it = items_.find(id);
+    if (it != items_.end()) it->second->setText(3, formatSeconds(clock.base + clock.since.elapsed() / 1000.0));
+  }
 }
 
 JobsPanel::Rows::iterator JobsPanel::removeRow(Rows::iterator it) {
   delete it->second;  // the view deletes the row's progress bar with it
   bars_.erase(it->first);
+  running_.erase(it->first);
   return items_.erase(it);
 }
 
@@ -86,8 +134,12 @@ void JobsPanel::onEvent(const JobEvent& e) {
   if (e.kind == JobEvent::Kind::Data) return;
   QTreeWidgetItem*& item = items_[e.jobId];
   if (!item) {
-    item = new QTreeWidgetItem(tree_);
+    // Newest first: the job just started is at the top, where the list is
+    // scrolled to.
+    item = new JobRow;
+    tree_->insertTopLevelItem(0, item);
     item->setText(0, QString::fromStdString(e.jobName));
+    item->setToolTip(0, QString::fromStdString(e.jobName));
     item->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(e.jobId));
     auto* bar = new QProgressBar;
     bar->setRange(0, 1000);
@@ -95,24 +147,36 @@ void JobsPanel::onEvent(const JobEvent& e) {
     bar->setTextVisible(true);
     bars_[e.jobId] = bar;
     tree_->setItemWidget(item, 2, bar);
-    tree_->scrollToItem(item);
   }
   QProgressBar* bar = bars_[e.jobId];
+  auto setState = [item](const QString& state, const QString& message = {}) {
+    item->setData(1, kStateRole, state);
+    item->setText(1, message.isEmpty() ? state : state + ": " + message);
+    item->setToolTip(1, item->text(1));
+  };
   switch (e.kind) {
-    case JobEvent::Kind::Queued: item->setText(1, "Queued"); break;
-    case JobEvent::Kind::Started:
-      item->setText(1, "Running");
-      tree_->scrollToItem(item);  // a job queued behind many rows must still be seen to run
+    case JobEvent::Kind::Queued:
+      setState("Queued");
       break;
-    case JobEvent::Kind::Progress: item->setText(1, "Running"); break;
+    case JobEvent::Kind::Started:
+      setState("Running");
+      break;
+    case JobEvent::Kind::Progress:
+      setState("Running", withoutEta(e.message));
+      break;
     case JobEvent::Kind::Finished:
-      item->setText(1, "Finished");
+      setState("Finished");
       bar->setRange(0, 1000);
       bar->setValue(1000);
       break;
-    case JobEvent::Kind::Failed: item->setText(1, "Failed"); break;
-    case JobEvent::Kind::Cancelled: item->setText(1, "Cancelled"); break;
-    default: break;
+    case JobEvent::Kind::Failed:
+      setState("Failed", QString::fromStdString(e.message));
+      break;
+    case JobEvent::Kind::Cancelled:
+      setState("Cancelled");
+      break;
+    default:
+      break;
   }
   if (e.kind == JobEvent::Kind::Progress || e.kind == JobEvent::Kind::Started) {
     if (e.fraction >= 0) {
@@ -121,7 +185,7 @@ void JobsPanel::onEvent(const JobEvent& e) {
     } else {
       bar->setRange(0, 0);  // busy indicator
     }
-    if (!e.message.empty()) bar->setFormat(QString::fromStdString(e.message) + "  %p%");
+    bar->setFormat("%p%");
   }
   if (e.kind == JobEvent::Kind::Failed) {
     item->setToolTip(1, QString::fromStdString(e.message));
@@ -135,6 +199,13 @@ void JobsPanel::onEvent(const JobEvent& e) {
   item->setText(3, formatSeconds(e.elapsedSeconds));
   bool ended = e.kind == JobEvent::Kind::Finished || e.kind == JobEvent::Kind::Failed ||
                e.kind == JobEvent::Kind::Cancelled;
+  if (ended) {
+    running_.erase(e.jobId);
+  } else if (e.kind == JobEvent::Kind::Started || e.kind == JobEvent::Kind::Progress) {
+    RunningClock& clock = running_[e.jobId];
+    clock.base = std::max(0.0, e.elapsedSeconds);
+    clock.since.start();
+  }
   item->setText(4, ended ? QString() : formatSeconds(e.etaSeconds));
   // Previews run at every threshold drag or K change; keep only the latest ended row of each job name so the
   // list shows what matters. Failures stay until cleared (their tooltip holds the error) or until they are
@@ -142,13 +213,17 @@ void JobsPanel::onEvent(const JobEvent& e) {
   if (ended) {
     const QString name = item->text(0);
     for (auto it = items_.begin(); it != items_.end();) {
-      const QString st = it->second->text(1);
+      const QString st = stateOf(it->second);
       const bool endedOk = st == "Finished" || st == "Cancelled";
       if (it->first != e.jobId && it->second->text(0) == name && endedOk) it = removeRow(it);
       else ++it;
     }
     pruneEndedRows(e.jobId);
   }
+  tree_->sortItems(0, Qt::AscendingOrder);
+  // A job that starts is at the top now: show it, however far down the list was
+  // scrolled.
+  if (e.kind == JobEvent::Kind::Started) tree_->scrollToTop();
 }
 
 } // namespace jseg::ui

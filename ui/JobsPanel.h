@@ -3,6 +3,7 @@
 // selected (or any running) job can be cancelled. Like the queue's own history it keeps every queued or
 // running row but only the latest JobQueue::historyLimit() ended ones, so a session of previews does not
 // grow the list (and its progress-bar widgets) without end.
+#include <QElapsedTimer>
 #include <QWidget>
 #include <map>
 
@@ -25,10 +26,17 @@ private:
   // Drops the row's item and its progress bar; returns the next entry of items_.
   Rows::iterator removeRow(Rows::iterator it);
   void pruneEndedRows(uint64_t justEnded);
+  void tickElapsed();
+  // Elapsed seconds of a running job at its last event, and the time since.
+  struct RunningClock {
+    double base = 0;
+    QElapsedTimer since;
+  };
   JobBridge* jobs_;
   QTreeWidget* tree_;
   Rows items_;
   std::map<uint64_t, QProgressBar*> bars_;
+  std::map<uint64_t, RunningClock> running_;
 };
 
 QString formatSeconds(double s);

@@ -48,8 +48,10 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
   x->setLabelFormat("%d");
   x->setTitleText("K");
   inertiaAxis_ = new QValueAxis;
-  inertiaAxis_->setTitleText("inertia");
-  inertiaAxis_->setLabelFormat("%.3g");
+  // Inertia as a fraction of the sweep's largest (K min's): raw sums of squares
+  // ("2.77e+07") were cut off at the axis.
+  inertiaAxis_->setTitleText("inertia (fraction of K min)");
+  inertiaAxis_->setLabelFormat("%.2f");
   silAxis_ = new QValueAxis;
   silAxis_->setTitleText("silhouette");
   silAxis_->setRange(0, 1);
@@ -84,7 +86,7 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
   connect(k_, &QSpinBox::valueChanged, this, [this](int k) {
     marker_->clear();
     for (const auto& p : points_)
-      if (p.k == k) marker_->append(k, p.inertia);
+      if (p.k == k) marker_->append(k, p.inertia / inertiaScale_);
     Q_EMIT kChanged(k);
   });
 }
@@ -105,10 +107,13 @@ void KPickerPanel::setCurve(const std::vector<KCurvePoint>& points, int suggeste
   inertia_->clear();
   silhouette_->clear();
   double maxI = 0, minS = 0, maxS = 0.1;
+  double largest = 0;
+  for (const auto& p : points) largest = std::max(largest, p.inertia);
+  inertiaScale_ = largest > 0 ? largest : 1;
   for (const auto& p : points) {
-    inertia_->append(p.k, p.inertia);
+    inertia_->append(p.k, p.inertia / inertiaScale_);
     silhouette_->append(p.k, p.silhouette);
-    maxI = std::max(maxI, p.inertia);
+    maxI = std::max(maxI, p.inertia / inertiaScale_);
     minS = std::min(minS, p.silhouette);
     maxS = std::max(maxS, p.silhouette);
   }
@@ -118,7 +123,7 @@ void KPickerPanel::setCurve(const std::vector<KCurvePoint>& points, int suggeste
   apply_->setEnabled(!points.empty());
   marker_->clear();
   for (const auto& p : points_)
-    if (p.k == k_->value()) marker_->append(p.k, p.inertia);
+    if (p.k == k_->value()) marker_->append(p.k, p.inertia / inertiaScale_);
   if (suggestedK > 0)
     setStatus(QString("Highest silhouette at K = %1. Change K to preview; Apply paints the volume.").arg(suggestedK));
 }

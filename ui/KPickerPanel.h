@@ -45,6 +45,8 @@ private:
   QValueAxis* inertiaAxis_;
   QValueAxis* silAxis_;
   std::vector<KCurvePoint> points_;
+  double inertiaScale_ = 1; // the largest inertia of the sweep (K min's): the
+                            // chart shows fractions of it
 };
 
 } // namespace jseg::ui

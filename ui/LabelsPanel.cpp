@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QPushButton>
 #include <QSlider>
 #include <QTableWidget>
@@ -26,6 +27,8 @@ LabelsPanel::LabelsPanel(ViewerModel* model, QWidget* parent) : QWidget(parent),
   table_->setHorizontalHeaderLabels({"", "Name", "Show", "Voxels", "mm³", "Mean"});
   table_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
   table_->verticalHeader()->hide();
+  table_->setWordWrap(false); // "Region 1" on one line, elided when the dock is narrow
+  table_->setTextElideMode(Qt::ElideRight);
   table_->setColumnWidth(0, 26);
   table_->setColumnWidth(2, 42);
   table_->setToolTip("Double-click a colour to change it; edit the name; untick Show to hide a label");
@@ -86,9 +89,12 @@ void LabelsPanel::rebuild() {
     QString voxels, mm3, mean;
     for (const auto& s : stats_)
       if (s.id == t.id) {
-        voxels = QString::number(qulonglong(s.voxels));
-        mm3 = QString::number(s.volumeMm3, 'g', 5);
-        mean = QString::number(s.meanIntensity, 'g', 5);
+        // One format per column: whole voxels and mm³ with digit groups, the
+        // mean with one decimal (no "6.1504e+05", no mixed precision).
+        const QLocale c = QLocale::c();
+        voxels = c.toString(qulonglong(s.voxels));
+        mm3 = c.toString(s.volumeMm3, 'f', s.volumeMm3 < 100 ? 1 : 0);
+        mean = c.toString(s.meanIntensity, 'f', 1);
       }
     for (int c = 3; c < 6; ++c) {
       auto* it = new QTableWidgetItem(c == 3 ? voxels : c == 4 ? mm3 : mean);

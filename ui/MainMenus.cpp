@@ -1,6 +1,8 @@
 #include "ui/MainMenus.h"
 
 #include <QAction>
+#include <QActionGroup>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -9,21 +11,36 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
+#include <algorithm>
 
 #include "core/io/LabelOutputs.h"
 #include "ui/KPickerPanel.h"
 #include "ui/LabelsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
+#include "ui/LabelSurfaces.h"
 #include "ui/PlanesView.h"
+#include "ui/ProjectActions.h"
+#include "ui/ScreenshotService.h"
 #include "ui/SessionController.h"
 #include "ui/SliceView.h"
+#include "ui/ViewLayout.h"
 
 namespace jseg::ui {
 
 namespace {
 constexpr int kMaxRecent = 8;
 } // namespace
+
+QString MainMenus::startPath(const QString& fileName) {
+  const QString dir = QSettings().value("lastDir").toString();
+  return dir.isEmpty() ? fileName : QDir(dir).filePath(fileName);
+}
+
+QString MainMenus::remember(const QString& chosen) {
+  if (!chosen.isEmpty()) QSettings().setValue("lastDir", QFileInfo(chosen).absolutePath());
+  return chosen;
+}
 
 MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   QMenuBar* bar = w->menuBar();
@@ -49,13 +66,13 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* openMask = file->addAction("Open &mask…", this, [this] {
     QString f = QFileDialog::getOpenFileName(w_, "Open region-of-interest mask", QSettings().value("lastDir").toString(),
                                              "Label or mask volumes (*.nii *.nii.gz *.tif *.tiff);;All files (*)");
-    if (!f.isEmpty()) w_->controller()->loadMask(f);
+    if (!remember(f).isEmpty()) w_->controller()->loadMask(f);
   });
   openMask->setToolTip("A volume on the same grid whose non-zero voxels are the region to segment (e.g. a tumour)");
   auto* addChannel = file->addAction("Add &channel…", this, [this] {
     QString f = QFileDialog::getOpenFileName(w_, "Add a co-registered channel", QSettings().value("lastDir").toString(),
                                              "Volumes (*.nii *.nii.gz *.tif *.tiff *.dcm);;All files (*)");
-    if (!f.isEmpty()) w_->controller()->addChannel(f);
+    if (!remember(f).isEmpty()) w_->controller()->addChannel(f);
   });
   addChannel->setToolTip("Another contrast of the same scan on the same grid (e.g. T1c beside FLAIR): the networks "
                          "and the baselines see every channel; the threshold applies to the first");
@@ -63,21 +80,41 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
     QString f = QFileDialog::getOpenFileName(
         w_, "Open a saved label map", QSettings().value("lastDir").toString(),
         "Label maps (*.nii *.nii.gz *.seg.nrrd *.nrrd *.tif *.tiff);;All files (*)");
-    if (!f.isEmpty()) w_->controller()->openLabels(f);
+    if (!remember(f).isEmpty()) w_->controller()->openLabels(f);
   });
   openLabels->setToolTip("A saved segmentation on this volume's grid (juleseg, ITK-SNAP, 3D Slicer, Fiji) as the "
                          "labels overlay, with its names and colours: to compare runs or continue from a result");
   connect(w_->controller(), &SessionController::labelsOpened, this, &MainMenus::showOpenedLabels);
   needVolume_ << openMask << addChannel << openLabels;
+  auto* openProject = file->addAction("Open &project…", this, [this] {
+    QString f =
+        remember(QFileDialog::getOpenFileName(w_, "Open project", startPath(""), "juleseg project (*.juleseg)"));
+    if (!f.isEmpty()) w_->openPath(f);
+  });
+  openProject->setShortcut(QKeySequence("Ctrl+Shift+P"));
+  openProject->setToolTip("Reopen a saved project: volume, region, channels, parameters, model, labels and view");
+  auto* saveProject = file->addAction("Save p&roject…", this, [this] {
+    QString f = remember(
+        QFileDialog::getSaveFileName(w_, "Save project", startPath("project.juleseg"), "juleseg project (*.juleseg)"));
+    if (f.isEmpty()) return;
+    if (!f.endsWith(".juleseg")) f += ".juleseg";
+    w_->projects()->save(f);
+  });
+  saveProject->setShortcut(QKeySequence("Ctrl+Alt+S"));
+  saveProject->setToolTip(
+      "Save the inputs, parameters, model, labels (with names and colours) and the view as a "
+      ".juleseg file with the model and labels beside it; File > Open project or "
+      "`juleseg PROJECT.juleseg` reopens it, `juleseg-cli run --project` reruns it");
+  needVolume_ << saveProject;
   recentMenu_ = file->addMenu("Recent files");
   updateRecentMenu();
   file->addSeparator();
   auto* saveLab = file->addAction(QIcon(":/icons/save.svg"), "&Save labels…", this, [this] {
-    QString f = QFileDialog::getSaveFileName(
-        w_, "Save labels", "labels.nii.gz",
-        "NIfTI + ITK-SNAP label descriptions (*.nii.gz *.nii);;TIFF stack with ImageJ LUT (*.tif *.tiff);;"
-        "3D Slicer segmentation (*.seg.nrrd);;DICOM Segmentation (*.dcm)");
-    if (!f.isEmpty()) w_->saveLabelsTo(f);
+    QString f = QFileDialog::getSaveFileName(w_, "Save labels", startPath("labels.nii.gz"),
+                                             "NIfTI + ITK-SNAP label descriptions (*.nii.gz *.nii);;TIFF stack "
+                                             "with ImageJ LUT (*.tif *.tiff);;"
+                                             "3D Slicer segmentation (*.seg.nrrd);;DICOM Segmentation (*.dcm)");
+    if (!remember(f).isEmpty()) w_->saveLabelsTo(f);
   });
   saveLab->setShortcut(QKeySequence::Save);
   auto* savePng = file->addAction("Save overlay PNG (axial slice)…", this, [this] { saveOverlayPng(false); });
@@ -85,14 +122,36 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* saveCsv = file->addAction("Save statistics CSV…", this, &MainMenus::saveStatistics);
   needLabels_ << saveLab << savePng << savePngs << saveCsv;
   saveModelAction_ = file->addAction("Save model…", this, [this] {
-    QString f = QFileDialog::getSaveFileName(w_, "Save model", "model.pt", "juleseg model (*.pt)");
-    if (!f.isEmpty()) w_->controller()->saveModel(f);
+    QString f = QFileDialog::getSaveFileName(w_, "Save model", startPath("model.pt"), "juleseg model (*.pt)");
+    if (!remember(f).isEmpty()) w_->controller()->saveModel(f);
   });
-  auto* shotWin = file->addAction(QIcon(":/icons/camera.svg"), "Save screenshot of the window…", this,
-                                  [this] { saveScreenshot(true); });
-  shotWin->setShortcut(QKeySequence("Ctrl+Shift+S"));
-  auto* shotView = file->addAction("Save screenshot of the axial view…", this, [this] { saveScreenshot(false); });
-  needVolume_ << shotView;
+  // Screenshots of one view or of the window, magnified ×1–×4 (File >
+  // Screenshot magnification).
+  QMenu* shots = file->addMenu(QIcon(":/icons/camera.svg"), "Save screenshot");
+  QAction* shotWin = nullptr;
+  for (const QString& target : ScreenshotService::targets()) {
+    const QString label = target == "3d"       ? "3D view"
+                          : target == "window" ? "Whole window"
+                                               : target.left(1).toUpper() + target.mid(1) + " view";
+    auto* a = shots->addAction(label + "…", this, [this, target] { saveScreenshot(target); });
+    if (target == "window") {
+      shotWin = a;
+      a->setShortcut(QKeySequence("Ctrl+Shift+S"));
+    } else {
+      needVolume_ << a;
+    }
+  }
+  shotWin->setIcon(QIcon(":/icons/camera.svg"));
+  shotWin->setToolTip("Save a screenshot of the window (File > Save screenshot has each view)");
+  QMenu* mag = shots->addMenu("Magnification");
+  auto* magGroup = new QActionGroup(this);
+  const int savedScale = QSettings().value("screenshot/scale", 1).toInt();
+  for (int s = 1; s <= ScreenshotService::kMaxScale; ++s) {
+    auto* a = mag->addAction(QString("×%1").arg(s), this, [s] { QSettings().setValue("screenshot/scale", s); });
+    a->setCheckable(true);
+    a->setChecked(s == savedScale);
+    magGroup->addAction(a);
+  }
   file->addSeparator();
   auto* quit = file->addAction("&Quit", w_, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -116,9 +175,25 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
     w_->planesView()->resetCamera();
   });
   reset->setShortcut(QKeySequence("Ctrl+R"));
+  // ITK-SNAP's single-view mode: one view fills the centre (double-clicking a
+  // view's title does the same).
+  QMenu* layoutMenu = viewMenu_->addMenu("Maximise view");
+  const char* names[] = {"Axial", "Coronal", "Sagittal", "3D"};
+  for (int i = 0; i < 4; ++i) {
+    auto* a = layoutMenu->addAction(names[i], this, [this, i] { w_->viewLayout()->maximise(i); });
+    a->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
+  }
+  auto* four =
+      layoutMenu->addAction("All four views", this, [this] { w_->viewLayout()->maximise(ViewLayout::kAllViews); });
+  four->setShortcut(QKeySequence("Ctrl+5"));
+  auto* surfaces = viewMenu_->addAction("Label surfaces in 3D");
+  surfaces->setCheckable(true);
+  surfaces->setChecked(true); // LabelSurfaces starts enabled; the window creates it after the menus
+  surfaces->setToolTip("Show the painted labels as smooth surfaces in the 3D view, in their colours");
+  connect(surfaces, &QAction::toggled, this, [this](bool on) { w_->labelSurfaces()->setEnabled(on); });
   auto* toggleMask = viewMenu_->addAction("Show mask overlay");
   toggleMask->setCheckable(true);
-  toggleMask->setChecked(true);
+  toggleMask->setChecked(w_->parameterPanel()->showMask());
   toggleMask->setShortcut(QKeySequence("M"));
   // One state, two controls: the menu action and the Tuning panel's checkbox.
   connect(toggleMask, &QAction::toggled, w_->parameterPanel(), &ParameterPanel::setShowMask);
@@ -135,7 +210,7 @@ MainMenus::MainMenus(MainWindow* w, QMenu* viewMenu) : QObject(w), w_(w) {
   auto* truth = seg->addAction("Load ground truth…", this, [this] {
     QString f = QFileDialog::getOpenFileName(w_, "Load ground-truth labels", QSettings().value("lastDir").toString(),
                                              "Label volumes (*.nii *.nii.gz *.tif *.tiff)");
-    if (!f.isEmpty()) w_->controller()->loadTruth(f);
+    if (!remember(f).isEmpty()) w_->controller()->loadTruth(f);
   });
   auto* cancel = seg->addAction("Cancel all jobs", w_->jobs(), &JobBridge::cancelAll);
   cancel->setShortcut(QKeySequence("Esc"));
@@ -198,11 +273,12 @@ void MainMenus::saveOverlayPng(bool allSlices) {
   const int64_t slice = w_->model()->cursor()[axis];
   std::string target;
   if (allSlices) {
-    QString d = QFileDialog::getExistingDirectory(w_, "Folder for the overlay PNGs");
+    QString d = remember(QFileDialog::getExistingDirectory(w_, "Folder for the overlay PNGs", startPath("")));
     if (d.isEmpty()) return;
     target = d.toStdString();
   } else {
-    QString f = QFileDialog::getSaveFileName(w_, "Save overlay PNG", QString("overlay_%1.png").arg(slice), "PNG (*.png)");
+    QString f = remember(QFileDialog::getSaveFileName(
+        w_, "Save overlay PNG", startPath(QString("overlay_%1.png").arg(slice + 1)), "PNG (*.png)"));
     if (f.isEmpty()) return;
     target = f.toStdString();
   }
@@ -222,7 +298,7 @@ void MainMenus::saveOverlayPng(bool allSlices) {
 void MainMenus::saveStatistics() {
   auto labels = w_->controller()->labels();
   if (!labels) return;
-  QString f = QFileDialog::getSaveFileName(w_, "Save statistics", "statistics.csv", "CSV (*.csv)");
+  QString f = remember(QFileDialog::getSaveFileName(w_, "Save statistics", startPath("statistics.csv"), "CSV (*.csv)"));
   if (f.isEmpty()) return;
   try {
     writeStatisticsCsv(computeLabelStatistics(*w_->model()->volume(), *labels), w_->model()->labelTable(), f.toStdString());
@@ -232,10 +308,12 @@ void MainMenus::saveStatistics() {
   }
 }
 
-void MainMenus::saveScreenshot(bool windowOnly) {
-  QString f = QFileDialog::getSaveFileName(w_, "Save screenshot", "juleseg.png", "PNG (*.png)");
+void MainMenus::saveScreenshot(const QString& target) {
+  QString f = remember(
+      QFileDialog::getSaveFileName(w_, "Save screenshot", startPath("juleseg_" + target + ".png"), "PNG (*.png)"));
   if (f.isEmpty()) return;
-  QImage img = windowOnly ? w_->composeScreenshot() : w_->sliceView(ViewKind::Axial)->grabImage();
+  const QImage img = w_->screenshot(
+      target, std::clamp(QSettings().value("screenshot/scale", 1).toInt(), 1, ScreenshotService::kMaxScale));
   if (img.isNull() || !img.save(f)) w_->showError("Could not save the screenshot", "writing " + f + " failed");
   else w_->statusBar()->showMessage("Screenshot saved to " + f, 6000);
 }

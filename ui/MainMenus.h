@@ -30,7 +30,11 @@ private:
   void updateRecentMenu();
   void saveOverlayPng(bool allSlices);
   void saveStatistics();
-  void saveScreenshot(bool windowOnly);
+  void saveScreenshot(const QString& target);
+  // File dialogs start in the folder last used (QSettings "lastDir") and
+  // remember the one chosen.
+  static QString startPath(const QString& fileName);
+  static QString remember(const QString& chosen);
   // File > Open labels: the label map becomes the overlay, its names and colours the labels panel's.
   void showOpenedLabels(std::shared_ptr<const LabelVolume> labels, const std::vector<LabelInfo>& table,
                         const std::vector<LabelStatistics>& stats, const QString& path);

@@ -21,17 +21,24 @@
 #include <iostream>
 
 #include "core/io/LabelOutputs.h"
+#include "ui/DockLayout.h"
 #include "ui/JobsPanel.h"
 #include "ui/KPickerPanel.h"
 #include "ui/LabelsPanel.h"
 #include "ui/MainMenus.h"
 #include "ui/ParameterPanel.h"
 #include "ui/PlanesView.h"
+#include "ui/ScreenshotService.h"
 #include "ui/SeriesPickerDialog.h"
 #include "ui/SessionController.h"
 #include "ui/SlicePanel.h"
 #include "ui/SpacingDialog.h"
 #include "ui/TrainingPanel.h"
+#include "ui/ProjectActions.h"
+#include "ui/LabelSurfaces.h"
+#include "ui/TrainingEstimator.h"
+#include "ui/UnsavedWorkGuard.h"
+#include "ui/ViewLayout.h"
 
 // The icons live in a static library, whose resource initialiser the linker drops unless referenced.
 static void initJulesegResources() { Q_INIT_RESOURCE(juleseg); }
@@ -51,12 +58,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   jobs_ = new JobBridge(2, this);
   model_ = new ViewerModel(this);
   controller_ = new SessionController(jobs_, this);
+  unsaved_ = new UnsavedWorkGuard(controller_, this);
+  projects_ = new ProjectActions(this);
   buildViews();
   buildDocks();
   menus_ = new MainMenus(this, viewMenu_);
   connectController();
+  new TrainingEstimator(controller_, params_, training_, this);
+  surfaces_ = new LabelSurfaces(model_, planesView(), jobs_, this);
   updateActions();
-  resize(1400, 880);
+  resize(DockLayout::initialWindowSize(screen()));
+  DockLayout::arrange(this, size());
+  compactDocks_ = width() < DockLayout::kCompactWidth;
 }
 
 MainWindow::~MainWindow() {
@@ -65,34 +78,15 @@ MainWindow::~MainWindow() {
   jobs_->queue().waitIdle(5);
 }
 
-SliceView* MainWindow::sliceView(ViewKind k) const { return panels_[int(k)]->view(); }
-SlicePanel* MainWindow::slicePanel(ViewKind k) const { return panels_[int(k)]; }
+SliceView* MainWindow::sliceView(ViewKind k) const { return layout_->slicePanel(k)->view(); }
+SlicePanel* MainWindow::slicePanel(ViewKind k) const { return layout_->slicePanel(k); }
+PlanesView* MainWindow::planesView() const { return layout_->planesView(); }
 
 void MainWindow::buildViews() {
-  // Classic four-up layout: axial | coronal over sagittal | 3D, with splitters in both directions.
-  auto* central = new QSplitter(Qt::Vertical);
-  auto* top = new QSplitter(Qt::Horizontal);
-  auto* bottom = new QSplitter(Qt::Horizontal);
-  central->addWidget(top);
-  central->addWidget(bottom);
-  for (auto k : {ViewKind::Axial, ViewKind::Coronal, ViewKind::Sagittal}) {
-    auto* p = new SlicePanel(model_, k);
-    panels_[int(k)] = p;
-    (k == ViewKind::Sagittal ? bottom : top)->addWidget(p);
-    connect(p->view(), &SliceView::hovered, this, &MainWindow::onHover);
-  }
-  auto* box3d = new QWidget;
-  auto* lay3d = new QVBoxLayout(box3d);
-  lay3d->setContentsMargins(1, 1, 1, 1);
-  lay3d->setSpacing(1);
-  auto* title3d = new QLabel("3D");
-  title3d->setStyleSheet("font-weight: bold; padding-left: 3px;");
-  planes_ = new PlanesView(model_);
-  lay3d->addWidget(title3d);
-  lay3d->addWidget(planes_, 1);
-  bottom->addWidget(box3d);
-  setCentralWidget(central);
-
+  layout_ = new ViewLayout(model_);
+  for (auto k : {ViewKind::Axial, ViewKind::Coronal, ViewKind::Sagittal})
+    connect(sliceView(k), &SliceView::hovered, this, &MainWindow::onHover);
+  setCentralWidget(layout_);
   statusPos_ = new QLabel;
   statusPos_->setMinimumWidth(420);
   statusBar()->addPermanentWidget(statusPos_);
@@ -101,34 +95,16 @@ void MainWindow::buildViews() {
 }
 
 void MainWindow::buildDocks() {
-  auto mkDock = [this](const char* title, const char* name, QWidget* w, Qt::DockWidgetArea area) {
-    auto* d = new QDockWidget(title, this);
-    d->setObjectName(name);
-    d->setWidget(w);
-    addDockWidget(area, d);
-    return d;
-  };
   params_ = new ParameterPanel;
-  auto* scroll = new QScrollArea;
-  scroll->setWidget(params_);
-  scroll->setWidgetResizable(true);
-  scroll->setMinimumWidth(330);
-  auto* tuneDock = mkDock("Tuning", "TuningDock", scroll, Qt::LeftDockWidgetArea);
-
   training_ = new TrainingPanel;
   kpicker_ = new KPickerPanel;
   labels_ = new LabelsPanel(model_);
-  auto* trainDock = mkDock("Training", "TrainingDock", training_, Qt::RightDockWidgetArea);
-  auto* kDock = mkDock("K picker", "KPickerDock", kpicker_, Qt::RightDockWidgetArea);
-  auto* labelDock = mkDock("Labels", "LabelsDock", labels_, Qt::RightDockWidgetArea);
-  tabifyDockWidget(trainDock, kDock);
-  tabifyDockWidget(kDock, labelDock);
-  trainDock->raise();
   jobsPanel_ = new JobsPanel(jobs_);
-  auto* jobsDock = mkDock("Jobs", "JobsDock", jobsPanel_, Qt::BottomDockWidgetArea);
-  jobsDock->setMinimumHeight(90);
-  resizeDocks({jobsDock}, {120}, Qt::Vertical);
-  resizeDocks({trainDock}, {400}, Qt::Horizontal);
+  auto* tuneDock = DockLayout::addDock(this, "Tuning", "TuningDock", params_, Qt::LeftDockWidgetArea);
+  auto* trainDock = DockLayout::addDock(this, "Training", "TrainingDock", training_, Qt::RightDockWidgetArea);
+  auto* kDock = DockLayout::addDock(this, "K picker", "KPickerDock", kpicker_, Qt::RightDockWidgetArea);
+  auto* labelDock = DockLayout::addDock(this, "Labels", "LabelsDock", labels_, Qt::RightDockWidgetArea);
+  auto* jobsDock = DockLayout::addDock(this, "Jobs", "JobsDock", jobsPanel_, Qt::BottomDockWidgetArea);
   viewMenu_ = new QMenu("&View", this);
   for (auto* d : {tuneDock, trainDock, kDock, labelDock, jobsDock}) viewMenu_->addAction(d->toggleViewAction());
 
@@ -238,10 +214,15 @@ void MainWindow::connectController() {
   });
   connect(c, &SessionController::trainingFinished, this, [this](bool ok) {
     training_->setRunning(false);
-    if (ok) statusBar()->showMessage("Training finished; extract features next (Segment menu or K picker)", 8000);
-    else training_->setStatus(controller_->hasModel() ? "Training stopped; the previous model stays: " +
-                                                            controller_->modelDescription()
-                                                      : "Training stopped. Not trained yet.");
+    updateActions();
+    if (ok) {
+      statusBar()->showMessage("Training finished; extract features next (Segment menu or K picker)", 8000);
+      training_->setStatus("Trained: " + controller_->modelDescription());
+      kpicker_->setStatus("Model trained: extract features (button above).");
+    } else
+      training_->setStatus(controller_->hasModel()
+                               ? "Training stopped; the previous model stays: " + controller_->modelDescription()
+                               : "Training stopped. Not trained yet.");
     Q_EMIT trainingFinished(ok);
   });
   connect(c, &SessionController::modelChanged, this, [this] {
@@ -282,7 +263,9 @@ void MainWindow::connectController() {
               params_->setShowMask(false);  // the mask tint would mix with the label colours
               statusBar()->showMessage(QString("Labels painted: K = %1 regions; save them from the File menu").arg(k),
                                        8000);
-              kpicker_->setStatus(QString("K = %1 applied to the whole volume.").arg(k));
+              const QString edges = controller_->unlabelledEdges(); // thin stacks: why edge slices stay empty
+              kpicker_->setStatus(QString("K = %1 applied to the whole volume.").arg(k) +
+                                  (edges.isEmpty() ? "" : " " + edges));
             }
             Q_EMIT labelsApplied(ok);
           });
@@ -331,7 +314,10 @@ void MainWindow::openPath(const QString& path, ReadOptions options) {
   if (!confirmCancelRunning("opening " + fileNameOf(path))) return;
   QSettings().setValue("lastDir", QFileInfo(path).absolutePath());
   statusBar()->showMessage("Loading " + path + " …");
-  controller_->openPath(path, options);
+  if (ProjectActions::isProjectFile(path))
+    projects_->open(path);
+  else
+    controller_->openPath(path, options);
   menus_->addRecent(path);
 }
 
@@ -349,6 +335,8 @@ void MainWindow::onVolumeOpened(std::shared_ptr<const Volume> v, const VolumeSta
   training_->reset();
   training_->setStatus(controller_->hasModel() ? "Model: " + controller_->modelDescription() : "Not trained yet.");
   labels_->setStatistics({});
+  params_->setShowMask(false); // the tint hides the new image until the user
+                               // looks at the threshold
   labels_->setNmi(hasTruth ? "Ground truth: the phantom's tissues" : QString());
   model_->clearLabels();
   model_->setVolume(v, stats);
@@ -388,6 +376,7 @@ void MainWindow::startTraining() {
   auto p = validParameters();
   if (!p) return;
   training_->reset();
+  training_->setStatus("Starting…");
   training_->setRunning(true);
   controller_->train(*p);
 }
@@ -435,13 +424,15 @@ void MainWindow::onHover(std::array<int64_t, 3> idx) {
     statusPos_->setText(QString("(%1, %2, %3) outside").arg(idx[0]).arg(idx[1]).arg(idx[2]));
     return;
   }
-  auto w = g.indexToWorld(double(idx[0]), double(idx[1]), double(idx[2]));
-  QString text = QString("voxel (%1, %2, %3)  LPS (%4, %5, %6) mm  value %7")
+  // The geometry is LPS; the read-out is RAS, 3D Slicer's convention (R = -L, A
+  // = -P).
+  const auto w = g.indexToWorld(double(idx[0]), double(idx[1]), double(idx[2]));
+  QString text = QString("voxel (%1, %2, %3)  RAS (%4, %5, %6) mm  value %7")
                      .arg(idx[0])
                      .arg(idx[1])
                      .arg(idx[2])
-                     .arg(w[0], 0, 'f', 1)
-                     .arg(w[1], 0, 'f', 1)
+                     .arg(-w[0], 0, 'f', 1)
+                     .arg(-w[1], 0, 'f', 1)
                      .arg(w[2], 0, 'f', 1)
                      .arg(model_->valueAt(idx), 0, 'g', 6);
   int label = model_->labelAt(idx);
@@ -461,19 +452,8 @@ void MainWindow::dropEvent(QDropEvent* e) {
     }
 }
 
-QImage MainWindow::composeScreenshot() {
-  QImage img = grab().toImage().convertToFormat(QImage::Format_RGB32);
-  QPainter p(&img);
-  const qreal dpr = img.devicePixelRatio();
-  for (VtkView* v : findChildren<VtkView*>()) {
-    if (!v->isVisible()) continue;
-    QImage shot = v->grabImage();
-    if (shot.isNull()) continue;
-    QPoint pos = v->mapTo(this, QPoint(0, 0));
-    p.drawImage(QRectF(pos.x(), pos.y(), v->width(), v->height()), shot);
-  }
-  Q_UNUSED(dpr);
-  return img;
+QImage MainWindow::screenshot(const QString& target, int scale) {
+  return ScreenshotService(this).capture(target, scale);
 }
 
 // ---------------------------------------------------------------- layout
@@ -484,8 +464,16 @@ void MainWindow::restoreLayout() {
   if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
 }
 
+void MainWindow::resizeEvent(QResizeEvent* e) {
+  QMainWindow::resizeEvent(e);
+  const bool compact = width() < DockLayout::kCompactWidth;
+  if (compact == compactDocks_) return;
+  compactDocks_ = compact;
+  DockLayout::arrange(this, size());
+}
+
 void MainWindow::closeEvent(QCloseEvent* e) {
-  if (!confirmCancelRunning("quitting")) {
+  if (!unsaved_->confirmQuit(this, quietErrors_)) {
     e->ignore();
     return;
   }

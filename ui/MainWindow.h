@@ -27,6 +27,10 @@ class JobsPanel;
 class PlanesView;
 class SessionController;
 class MainMenus;
+class ViewLayout;
+class UnsavedWorkGuard;
+class ProjectActions;
+class LabelSurfaces;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -37,6 +41,7 @@ public:
   // Errors go to dialogs unless quiet (tests, scripted runs): then only to stderr and the status bar, and a
   // running job is cancelled without asking.
   void setQuietErrors(bool quiet) { quietErrors_ = quiet; }
+  // A volume, or a saved project (.juleseg).
   void openPath(const QString& path, ReadOptions options = {});
   void openDemo();
   void restoreLayout();
@@ -46,11 +51,16 @@ public:
   SessionController* controller() const { return controller_; }
   SliceView* sliceView(ViewKind k) const;
   SlicePanel* slicePanel(ViewKind k) const;
-  PlanesView* planesView() const { return planes_; }
+  PlanesView* planesView() const;
+  ViewLayout* viewLayout() const { return layout_; }
+  ProjectActions* projects() const { return projects_; }
+  LabelSurfaces* labelSurfaces() const { return surfaces_; }
   ParameterPanel* parameterPanel() const { return params_; }
   KPickerPanel* kPicker() const { return kpicker_; }
-  // The window as on screen, with the VTK views read back from GL and composed in.
-  QImage composeScreenshot();
+  // One view ("axial", "coronal", "sagittal", "3d") or the whole window
+  // ("window", the VTK views read back from GL and composed in), magnified
+  // `scale` times (1..4).
+  QImage screenshot(const QString& target, int scale = 1);
   void showError(const QString& title, const QString& message);
 
   // Pipeline steps (also used by the command line and the tests).
@@ -71,6 +81,7 @@ Q_SIGNALS:
 
 protected:
   void closeEvent(QCloseEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
   void dragEnterEvent(QDragEnterEvent* e) override;
   void dropEvent(QDropEvent* e) override;
 
@@ -90,8 +101,11 @@ private:
   JobBridge* jobs_;
   ViewerModel* model_;
   SessionController* controller_;
-  SlicePanel* panels_[3] = {nullptr, nullptr, nullptr};
-  PlanesView* planes_ = nullptr;
+  ViewLayout* layout_ = nullptr;
+  UnsavedWorkGuard* unsaved_ = nullptr;
+  ProjectActions* projects_ = nullptr;
+  LabelSurfaces* surfaces_ = nullptr;
+  bool compactDocks_ = false;
   ParameterPanel* params_ = nullptr;
   TrainingPanel* training_ = nullptr;
   KPickerPanel* kpicker_ = nullptr;

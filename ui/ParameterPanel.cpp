@@ -1,5 +1,7 @@
 #include "ui/ParameterPanel.h"
 
+#include "core/pipeline/SegmentationSession.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -69,8 +71,11 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
   hi_ = mkThr("threshold_hi");
   maskLay->addLayout(form);
   showMask_ = new QCheckBox("Show mask overlay");
-  showMask_->setChecked(true);
-  showMask_->setToolTip("Tint the voxels inside [low, high] on the slices (updated while you drag)");
+  showMask_->setChecked(false); // off at load: the tint hides the image until
+                                // the user looks at the window
+  showMask_->setToolTip(
+      "Tint the voxels inside [low, high] amber on the "
+      "slices (updated while you drag; key M)");
   maskLay->addWidget(showMask_);
   lay->addWidget(maskBox);
 
@@ -149,7 +154,7 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
     Q_EMIT thresholdChanged(lo_->value(), hi_->value());
   });
   connect(showMask_, &QCheckBox::toggled, this, &ParameterPanel::maskVisibilityChanged);
-  setParameters(Parameters::preset(parameterPresets().front().name));
+  setParameters(Parameters::preset(SegmentationSession::defaultPreset()));
 }
 
 QWidget* ParameterPanel::editorFor(const ParamSpec& s) {
@@ -309,6 +314,8 @@ void ParameterPanel::setValue(const std::string& name, const nlohmann::json& val
   setEditorValue(name, p.get(name));
   syncPresetName();
 }
+
+QString ParameterPanel::presetName() const { return preset_->currentText(); }
 
 void ParameterPanel::syncPresetName() {
   auto same = [](const nlohmann::json& a, const nlohmann::json& b) {

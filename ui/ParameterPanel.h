@@ -26,6 +26,8 @@ public:
   // Current values; InputError (from the schema's validation) when they are inconsistent.
   Parameters parameters() const;
   void setParameters(const Parameters& p);
+  // The preset the values are ("custom" when none).
+  QString presetName() const;
   void applyPreset(const std::string& name);
   void setStats(const VolumeStats& s);
   // The volume's channels (the first's name first): a selector above the histogram shows one channel's histogram

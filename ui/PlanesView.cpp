@@ -50,7 +50,13 @@ PlanesView::PlanesView(ViewerModel* model, QWidget* parent) : VtkView(parent), m
 PlanesView::~PlanesView() = default;
 
 void PlanesView::rebuild() {
-  const bool fresh = model_->hasVolume() && !planes_[0].stack->HasImage(planes_[0].image);
+  // A different volume (not just new labels on the same one) gets a fresh
+  // camera: the old one looked at the previous volume's extent and could leave
+  // the new one off screen.
+  // (A weak pointer: an address compared after the old volume was freed could be reused by the new one.)
+  const auto volume = model_->volumePtr();
+  const bool fresh = volume && shownVolume_.lock() != volume;
+  shownVolume_ = volume;
   for (auto& p : planes_) {
     p.stack->GetImages()->RemoveAllItems();
     p.labelsShown = false;

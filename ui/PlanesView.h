@@ -2,6 +2,7 @@
 // 3D view of the three orthogonal planes through the crosshair (grey image with the label overlay),
 // in world proportions. Left-drag rotates, wheel zooms, R resets.
 #include <QPointF>
+#include <memory>
 
 #include <vtkSmartPointer.h>
 
@@ -39,6 +40,8 @@ private:
     bool labelsShown = false;
   } planes_[3];
   bool dragging_ = false;
+  std::weak_ptr<const Volume> shownVolume_; // the volume the camera was last reset for
+                                            // reset for (compared, never used)
   QPointF last_;
 };
 

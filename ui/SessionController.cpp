@@ -1,5 +1,9 @@
 #include "ui/SessionController.h"
 
+#include "ui/LabelCoverage.h"
+
+#include <algorithm>
+
 #include <QFileInfo>
 #include <sstream>
 
@@ -167,6 +171,12 @@ void SessionController::finishVolume(std::shared_ptr<Volume> v, const VolumeStat
     if (auto s = resolveSpacing_(path)) {
       v->geom.spacing = *s;
       v->geom.spacingKnown = true;
+      // The reader's "no spacing, 1 mm assumed" is no longer true: the user
+      // just gave one.
+      auto& w = v->warnings;
+      w.erase(
+          std::remove_if(w.begin(), w.end(), [](const std::string& m) { return m.find("1 mm") != std::string::npos; }),
+          w.end());
     }
   }
   SessionInput in;
@@ -350,15 +360,19 @@ void SessionController::applyK(int k, const Parameters& params) {
   for (const char* name : {"kmeans_restarts", "kmeans_max_iter", "seed", "threads"}) p.set(name, params.get(name));
   session_->setParameters(p);
   auto stats = std::make_shared<std::vector<LabelStatistics>>();
+  auto edges = std::make_shared<QString>();
+  const int patchSize = p.getInt("patch_size");
   runStage(
       "Paint labels K = " + std::to_string(k),
-      [this, k, stats](JobContext& ctx) {
+      [this, k, stats, edges, patchSize](JobContext& ctx) {
         auto labels = session_->paint(k, &ctx.task());
         ctx.progress(0.95, "statistics");
         *stats = computeLabelStatistics(*session_->volume(), *labels);
+        *edges = unlabelledEdgeNote(*labels, patchSize);
       },
       {},
-      [this, k, stats](bool ok, bool cancelled, const QString& error) {
+      [this, k, stats, edges](bool ok, bool cancelled, const QString& error) {
+        unlabelledEdges_ = ok ? *edges : QString();
         if (!ok && !cancelled) Q_EMIT failed("Painting labels failed", error);
         Q_EMIT labelsPainted(ok, k, *stats);
       });
@@ -394,18 +408,96 @@ void SessionController::openLabels(const QString& path) {
   auto stats = std::make_shared<std::vector<LabelStatistics>>();
   JobOptions jo;
   jo.name = "Open labels " + fileNameOf(path).toStdString();
+  jobs_->submit(jo,
+                [volume, p, map, stats](JobContext& ctx) {
+                  *map = readLabelMap(p, &ctx.task());
+                  requireSameGrid(map->labels.geom, volume->geom, "the label map " + map->labelsPath);
+                  *stats = computeLabelStatistics(*volume, map->labels);
+                },
+                {[this, map, stats, path] {
+                   Q_EMIT labelsOpened(std::make_shared<const LabelVolume>(std::move(map->labels)), map->table, *stats,
+                                       path);
+                 },
+                 [this, path](const QString& msg) {
+                   Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg);
+                   Q_EMIT labelsOpenFailed(path);
+                 },
+                 [] {}});
+}
+
+void SessionController::estimateTraining(const Parameters& params) {
+  JobOptions jo;
+  jo.name = "Estimate training time";
+  jo.coalesceKey = "training-estimate";
+  auto estimate = std::make_shared<TrainingEstimate>();
   jobs_->submit(
       jo,
-      [volume, p, map, stats](JobContext& ctx) {
-        *map = readLabelMap(p, &ctx.task());
-        requireSameGrid(map->labels.geom, volume->geom, "the label map " + map->labelsPath);
-        *stats = computeLabelStatistics(*volume, map->labels);
-      },
-      {[this, map, stats, path] {
-         Q_EMIT labelsOpened(std::make_shared<const LabelVolume>(std::move(map->labels)), map->table, *stats, path);
+      [params, estimate](JobContext& ctx) { *estimate = SegmentationSession::estimateTraining(params, &ctx.task()); },
+      {[this, estimate] {
+         Q_EMIT trainingEstimated(estimate->seconds, estimate->epochs, estimate->patchesPerSecond,
+                                  QString::fromStdString(estimate->device));
        },
-       [this, path](const QString& msg) { Q_EMIT failed("Could not open the labels " + fileNameOf(path), msg); },
-       [] {}});
+       [](const QString&) {}, [] {}});
+}
+
+// ---------------------------------------------------------------- project
+
+void SessionController::saveProject(const QString& path, std::shared_ptr<const LabelVolume> labels,
+                                    const std::vector<LabelInfo>& table, const nlohmann::json& view) {
+  if (!session_->volume()) return;
+  JobOptions jo;
+  jo.name = "Save project " + fileNameOf(path).toStdString();
+  const std::string p = path.toStdString();
+  SegmentationSession* session = session_.get();
+  jobs_->submit(
+      jo,
+      [session, p, labels, table, view](JobContext& ctx) { session->saveProject(p, labels, table, view, &ctx.task()); },
+      {[this, path] { Q_EMIT projectSaved(true, path); },
+       [this, path](const QString& msg) {
+         Q_EMIT failed("Could not save the project " + fileNameOf(path), msg);
+         Q_EMIT projectSaved(false, path);
+       },
+       [this, path] { Q_EMIT projectSaved(false, path); }});
+}
+
+void SessionController::openProject(const QString& path) {
+  cancelStage();
+  struct Result {
+    OpenedProject project;
+    VolumeStats stats;
+    std::vector<LabelStatistics> labelStats;
+  };
+  auto result = std::make_shared<Result>();
+  const std::string p = path.toStdString();
+  runStage(
+      "Open project " + fileNameOf(path).toStdString(),
+      [this, result, p](JobContext& ctx) {
+        result->project = session_->openProject(p, &ctx.task());
+        ctx.checkCancel();
+        const auto volume = session_->volume();
+        result->stats = VolumeStats::compute(*volume);
+        if (const auto labels = session_->labels()) result->labelStats = computeLabelStatistics(*volume, *labels);
+      },
+      [this, result, path] {
+        const SessionInput in = session_->input();
+        Q_EMIT volumeOpened(session_->volume(), result->stats,
+                            in.demo ? QString("demo phantom") : fileNameOf(QString::fromStdString(in.path)),
+                            session_->truth() != nullptr);
+        if (session_->model()) Q_EMIT modelChanged();
+        if (const auto labels = session_->labels()) {
+          std::vector<LabelInfo> table = result->project.table;
+          if (table.empty()) table = defaultLabelTable(session_->labelsK());
+          Q_EMIT labelsOpened(labels, table, result->labelStats, path);
+        }
+        if (result->project.inputChanged)
+          Q_EMIT status("The project's volume changed since the project was saved (SHA-256 differs)");
+        Q_EMIT projectOpened(true, path, result->project.view);
+      },
+      [this, path](bool ok, bool cancelled, const QString& error) {
+        if (ok) return;
+        if (!cancelled) Q_EMIT failed("Could not open the project " + fileNameOf(path), error);
+        Q_EMIT projectOpened(false, path, nlohmann::json::object());
+      });
 }
 
 } // namespace jseg::ui

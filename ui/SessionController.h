@@ -65,6 +65,16 @@ public:
   // A saved label map (a result folder, NIfTI with a label file beside it, .seg.nrrd, label TIFF) on the volume's
   // grid, for comparing runs or continuing from a saved result: arrives as labelsOpened with its names and colours.
   void openLabels(const QString& path);
+  // File > Save project: PATH (.juleseg) with the model and `labels` beside it and the window's `view` state (a job;
+  // the session's saveProject).
+  void saveProject(const QString& path, std::shared_ptr<const LabelVolume> labels, const std::vector<LabelInfo>& table,
+                   const nlohmann::json& view);
+  // File > Open project and `juleseg PROJECT.juleseg` (a stage job): volumeOpened, then modelChanged when it has a
+  // model, labelsOpened when it has labels, then projectOpened with the saved view state.
+  void openProject(const QString& path);
+  // What training with `params` should take on this machine (a job beside the stages; a newer request supersedes
+  // an older one): arrives as trainingEstimated.
+  void estimateTraining(const Parameters& params);
   void cancelStage();
 
   // ---- state (GUI thread)
@@ -76,6 +86,8 @@ public:
   std::shared_ptr<const LabelVolume> labels() const;  // painted on the whole volume, or null
   std::shared_ptr<const LabelVolume> truth() const;
   std::optional<double> labelsNmi() const;  // of the painted labels against the truth, when both are there
+  // Why the painted labels leave slices near the faces empty ("" when they do not): unlabelledEdgeNote.
+  QString unlabelledEdges() const { return unlabelledEdges_; }
   QStringList channelNames() const;
   std::shared_ptr<const Volume> channel(int index) const;  // 0 = the volume
   // Its histogram is computed as a job; channelShown brings the channel and its statistics for display.
@@ -110,7 +122,13 @@ Q_SIGNALS:
   void labelsSaved(bool ok, const QString& path);
   void labelsOpened(std::shared_ptr<const jseg::LabelVolume> labels, const std::vector<jseg::LabelInfo>& table,
                     const std::vector<jseg::LabelStatistics>& stats, const QString& path);
+  // Open labels failed (after `failed` brought the message): scripted runs stop
+  // waiting.
+  void labelsOpenFailed(const QString& path);
   void modelSaved(bool ok, const QString& path);
+  void projectSaved(bool ok, const QString& path);
+  void trainingEstimated(double seconds, int epochs, double patchesPerSecond, const QString& device);
+  void projectOpened(bool ok, const QString& path, const nlohmann::json& view);
   // A stage failed: a title for the dialog and the engine's message.
   void failed(const QString& title, const QString& message);
   void status(const QString& message);
@@ -128,6 +146,7 @@ private:
   uint64_t stageJob_ = 0;
   uint64_t stageGeneration_ = 0;
   QString stageName_;
+  QString unlabelledEdges_;
   std::function<std::optional<std::array<double, 3>>(const QString&)> resolveSpacing_;
 };
 

@@ -42,7 +42,10 @@ void SlicePanel::sync() {
   int n = int(model_->volume()->dims()[axis]);
   slider_->setRange(0, n - 1);
   slider_->setValue(int(model_->cursor()[axis]));
-  title_->setText(QString("%1 — slice %2 / %3").arg(viewKindName(view_->kind())).arg(model_->cursor()[axis]).arg(n - 1));
+  // Slices count from 1, as in ITK-SNAP and Slicer's slice numbers (the voxel
+  // read-out keeps 0-based indices).
+  title_->setText(
+      QString("%1 — slice %2 of %3").arg(viewKindName(view_->kind())).arg(model_->cursor()[axis] + 1).arg(n));
 }
 
 } // namespace jseg::ui

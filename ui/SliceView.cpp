@@ -1,5 +1,7 @@
 #include "ui/SliceView.h"
 
+#include "ui/SliceAnnotations.h"
+
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QWheelEvent>
@@ -26,6 +28,11 @@
 namespace jseg::ui {
 
 namespace {
+
+// The threshold mask's tint: amber, away in hue from the label colours of small
+// K (red, green, blue, yellow, cyan, magenta); the former cyan was hard to tell
+// from the blue label.
+constexpr double kMaskRgb[3] = {1.0, 0.55, 0.0};
 
 std::array<double, 3> unit(int axis, int sign) {
   std::array<double, 3> v{0, 0, 0};
@@ -80,10 +87,10 @@ SliceView::SliceView(ViewerModel* model, ViewKind kind, QWidget* parent)
   maskLut_->SetNumberOfTableValues(2);
   maskLut_->SetTableRange(-0.5, 1.5);
   maskLut_->SetTableValue(0, 0, 0, 0, 0);
-  maskLut_->SetTableValue(1, 0.1, 0.75, 1.0, 1.0);
+  maskLut_->SetTableValue(1, kMaskRgb[0], kMaskRgb[1], kMaskRgb[2], 1.0);
   maskLut_->Build();
   maskLut_->SetTableValue(0, 0, 0, 0, 0);
-  maskLut_->SetTableValue(1, 0.1, 0.75, 1.0, 1.0);
+  maskLut_->SetTableValue(1, kMaskRgb[0], kMaskRgb[1], kMaskRgb[2], 1.0);
   maskSlice_->GetProperty()->SetLookupTable(maskLut_);
   maskSlice_->GetProperty()->UseLookupTableScalarRangeOn();
   labelSlice_->GetProperty()->SetLookupTable(model_->labelLut());
@@ -100,6 +107,7 @@ SliceView::SliceView(ViewerModel* model, ViewKind kind, QWidget* parent)
   renderer()->AddActor(crossActor_);
   renderer()->AddActor(gridActor_);
   renderer()->GetActiveCamera()->ParallelProjectionOn();
+  annotations_ = std::make_unique<SliceAnnotations>(renderer());
 
   connect(model_, &ViewerModel::volumeChanged, this, &SliceView::onVolumeChanged);
   connect(model_, &ViewerModel::cursorChanged, this, &SliceView::onCursorChanged);
@@ -125,6 +133,7 @@ void SliceView::onVolumeChanged() {
   axes_ = model_->axes(kind_);
   if (!model_->hasVolume()) {
     stack_->GetImages()->RemoveAllItems();
+    annotations_->setVisible(false);
     requestRender();
     return;
   }
@@ -133,14 +142,21 @@ void SliceView::onVolumeChanged() {
   maskMapper_->SetOrientation(axes_.sliceAxis);
   labelMapper_->SetOrientation(axes_.sliceAxis);
   if (!stack_->HasImage(imageSlice_)) stack_->AddImage(imageSlice_);
+  const auto& dir = model_->volume()->geom.direction;
+  auto column = [&dir](int axis) { return std::array<double, 3>{dir[axis], dir[3 + axis], dir[6 + axis]}; };
+  const auto h = column(axes_.hAxis), v = column(axes_.vAxis);
+  annotations_->setEdges(
+      SliceAnnotations::patientLetter(h, -axes_.hSign), SliceAnnotations::patientLetter(h, axes_.hSign),
+      SliceAnnotations::patientLetter(v, axes_.vSign), SliceAnnotations::patientLetter(v, -axes_.vSign));
+  annotations_->setVisible(true);
   onWindowChanged();
   onCursorChanged();
-  zoom_ = 1.0;
   resetCamera();
 }
 
 void SliceView::resetCamera() {
   if (!model_->hasVolume()) return;
+  zoom_ = 1.0; // Reset zoom means the whole slice again, not only re-centred
   const auto& g = model_->volume()->geom;
   std::array<double, 3> centre{};
   double maxExtent = 1;
@@ -197,6 +213,7 @@ void SliceView::onWindowChanged() {
   auto* p = imageSlice_->GetProperty();
   p->SetColorWindow(double(model_->windowHi()) - model_->windowLo());
   p->SetColorLevel(0.5 * (double(model_->windowHi()) + model_->windowLo()));
+  annotations_->setWindow(p->GetColorWindow(), p->GetColorLevel());
   requestRender();
 }
 
@@ -267,6 +284,10 @@ void SliceView::updateGrid() {
     const int h = axes_.hAxis, v = axes_.vAxis, s = axes_.sliceAxis;
     const int half = model_->gridPatch() / 2;
     const auto c = model_->cursor();
+    // At stride 1 or 2 a dot per sample covers every voxel: show every n-th
+    // sample so dots stay 3 voxels apart (the grid's extent and the patch
+    // outline still tell where samples are).
+    const int shownStride = stride * std::max(1, (3 + stride - 1) / stride);
     double depth = sliceCoordinateTowardCamera(0.25);
     // Patch centres keep the whole patch inside the volume; show the grid plane nearest this slice.
     auto planeNear = [&](int64_t x) {
@@ -278,8 +299,8 @@ void SliceView::updateGrid() {
     const Mask* mask = model_->mask();
     std::array<int64_t, 3> idx{};
     idx[s] = plane;
-    for (int64_t yv = half; yv + half < g.dims[v]; yv += stride) {
-      for (int64_t xh = half; xh + half < g.dims[h]; xh += stride) {
+    for (int64_t yv = half; yv + half < g.dims[v]; yv += shownStride) {
+      for (int64_t xh = half; xh + half < g.dims[h]; xh += shownStride) {
         idx[h] = xh;
         idx[v] = yv;
         if (mask && mask->geom.sameGrid(g) && !mask->inside[g.index(idx[0], idx[1], idx[2])]) continue;
@@ -414,7 +435,6 @@ void SliceView::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Home: model_->moveSlice(axes_.sliceAxis, -(1 << 30)); break;
     case Qt::Key_End: model_->moveSlice(axes_.sliceAxis, 1 << 30); break;
     case Qt::Key_R:
-      zoom_ = 1.0;
       resetCamera();
       break;
     default: VtkView::keyPressEvent(e); return;

@@ -6,6 +6,7 @@
 // R = reset zoom.
 #include <QPoint>
 #include <array>
+#include <memory>
 
 #include <vtkSmartPointer.h>
 
@@ -21,6 +22,8 @@ class vtkPolyData;
 
 namespace jseg::ui {
 
+class SliceAnnotations;
+
 class SliceView : public VtkView {
   Q_OBJECT
 public:
@@ -34,6 +37,8 @@ public:
   QPointF widgetPosOf(const std::array<int64_t, 3>& index);
   void resetCamera();
   double zoom() const { return zoom_; }
+  // Orientation letters and window/level drawn in the view.
+  const SliceAnnotations& annotations() const { return *annotations_; }
 
 Q_SIGNALS:
   void hovered(std::array<int64_t, 3> index);
@@ -72,6 +77,7 @@ private:
   float dragLo_ = 0, dragHi_ = 1;
   std::array<double, 3> dragFocal_{}, dragPos_{};
   double zoom_ = 1.0;
+  std::unique_ptr<SliceAnnotations> annotations_;
 };
 
 } // namespace jseg::ui

@@ -36,6 +36,13 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   status_ = new QLabel("Not trained yet.");
   status_->setWordWrap(true);
   rates_ = new QLabel;
+  estimate_ = new QLabel;
+  estimate_->setObjectName("trainingEstimate");
+  estimate_->setWordWrap(true);
+  estimate_->setToolTip(
+      "From the period plan and the network's speed measured on this machine; the ETA while "
+      "training is measured on the real run");
+  lay->addWidget(estimate_);
   lay->addWidget(status_);
   lay->addWidget(rates_);
 
@@ -81,7 +88,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
 
   auto* sizesChart = new QChart;
   sizesChart_ = sizesChart;
-  sizesChart->setTitle("Largest clusters (patches)");
+  sizesChart->setTitle("Patches per cluster, largest first");
   sizesChart->legend()->hide();
   sizesSeries_ = new QBarSeries;
   sizesChart->addSeries(sizesSeries_);
@@ -90,6 +97,9 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   sizesChart->addAxis(sizesAxis_, Qt::AlignLeft);
   sizesSeries_->attachAxis(sizesAxis_);
   sizesCategories_ = new QBarCategoryAxis;
+  // Thirty numbered bars do not fit a dock's width (every label became "…"):
+  // the axis title says what they are.
+  sizesCategories_->setLabelsVisible(false);
   sizesChart->addAxis(sizesCategories_, Qt::AlignBottom);
   sizesSeries_->attachAxis(sizesCategories_);
   auto* sizesView = new QChartView(sizesChart);
@@ -104,7 +114,7 @@ void TrainingPanel::clearPeriodChart(const QString& title) {
   maxLoss_ = 0;
   firstClusters_ = 0;
   mergePeriod_ = -1;
-  xAxis_->setRange(0, 5);
+  setPeriodRange(0);
   if (auto* c = clusters_->chart()) c->setTitle(title);
 }
 
@@ -112,11 +122,31 @@ void TrainingPanel::reset() {
   clearPeriodChart("Clusters and loss per period");
   sizesSeries_->clear();
   sizesCategories_->clear();
-  status_->setText("Starting…");
+  sizesCategories_->setTitleText({});
+  sizesChart_->setTitle("Patches per cluster, largest first"); // not the previous run's counts
+  status_->clear(); // the caller says what comes next ("Starting…", "Not
+                    // trained yet.", the model)
   rates_->clear();
 }
 
 void TrainingPanel::setStatus(const QString& text) { status_->setText(text); }
+
+void TrainingPanel::setPlannedPeriods(int periods) {
+  plannedPeriods_ = std::max(0, periods);
+  if (periods_ == 0) setPeriodRange(0);
+}
+
+void TrainingPanel::setPeriodRange(int reached) {
+  // The plan's length from the start (paper: dozens of periods, not a fixed 0-5), longer if training runs over.
+  const int last = std::max({5, plannedPeriods_, reached});
+  xAxis_->setRange(0, last);
+  xAxis_->setTickInterval(last > 12 ? std::ceil(last / 10.0) : 1);
+}
+
+void TrainingPanel::setEstimate(const QString& text) {
+  estimate_->setText(text);
+  estimate_->setVisible(!text.isEmpty());
+}
 
 void TrainingPanel::setRunning(bool running) {
   train_->setEnabled(!running);
@@ -134,8 +164,7 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     loss_->append(period, loss);
     ++periods_;
     maxLoss_ = std::max(maxLoss_, loss);
-    xAxis_->setRange(0, std::max(5, period + 1));
-    xAxis_->setTickInterval(period + 1 > 12 ? std::ceil((period + 1) / 10.0) : 1);
+    setPeriodRange(period + 1);
     clusterAxis_->setRange(1, std::max(10.0, firstClusters_ * 1.5));
     lossAxis_->setRange(0, std::max(0.05, maxLoss_ * 1.15));
     status_->setText(QString("Period %1%2: trained on %3 clusters, loss %4, %5 epochs in %6. ETA %7.")
@@ -175,7 +204,8 @@ void TrainingPanel::onTrainerEvent(const nlohmann::json& e) {
     for (int i = 1; i <= shown; ++i) names << QString::number(i);
     sizesCategories_->setCategories(names);
     sizesAxis_->setRange(0, maxSize * 1.1);
-    sizesChart_->setTitle(QString("Largest clusters of %1 (patches each)").arg(sizes.size()));
+    sizesChart_->setTitle(QString("Patches per cluster: the %1 largest of %2").arg(shown).arg(sizes.size()));
+    sizesCategories_->setTitleText(QString("clusters 1–%1, largest first").arg(shown));
   } else if (type == "network") {
     // Several networks (parameter `networks`) train one after another: the chart follows the current one.
     const int network = e.value("network", 1), networks = e.value("networks", 1);

@@ -28,6 +28,10 @@ public:
   void setRunning(bool running);
   // What the status line says between runs: the model in use (where it came from), or that there is none.
   void setStatus(const QString& text);
+  // The expected training time for the parameters in the Tuning panel ("" hides it).
+  void setEstimate(const QString& text);
+  // Periods the plan expects (from the training estimate): the period axis spans them before the first one ends.
+  void setPlannedPeriods(int periods);
   QPushButton* trainButton() const { return train_; }
   QPushButton* loadModelButton() const { return loadModel_; }
   int periodsSeen() const { return periods_; }
@@ -38,6 +42,7 @@ private:
   QPushButton* loadModel_;
   QLabel* status_;
   QLabel* rates_;
+  QLabel* estimate_;
   QLineSeries* clusters_;
   QLineSeries* loss_;
   QValueAxis* xAxis_;
@@ -48,6 +53,8 @@ private:
   QBarCategoryAxis* sizesCategories_;
   QChart* sizesChart_;
   int periods_ = 0;
+  int plannedPeriods_ = 0;
+  void setPeriodRange(int reached);
   double maxLoss_ = 0;
   int firstClusters_ = 0;
   std::chrono::steady_clock::time_point mergeStart_;

@@ -106,7 +106,7 @@ private:
   bool labelsPreview_ = false;
   std::array<int64_t, 3> cursor_{0, 0, 0};
   float windowLo_ = 0, windowHi_ = 1;
-  bool maskVisible_ = true;
+  bool maskVisible_ = false; // the Tuning panel's "Show mask overlay", off at load
   double labelOpacity_ = 0.5;
   int gridStride_ = 0, gridPatch_ = 0;
 };

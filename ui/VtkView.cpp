@@ -3,6 +3,7 @@
 #include <QGuiApplication>
 #include <QResizeEvent>
 #include <QTimer>
+#include <algorithm>
 #include <vtkCamera.h>
 #include <vtkImageData.h>
 #include <vtkRenderWindow.h>
@@ -94,7 +95,7 @@ bool VtkView::event(QEvent* e) {
   return QWidget::event(e);
 }
 
-QImage VtkView::grabImage() {
+QImage VtkView::grabImage(int magnification) {
   renderNow();
   if (!bound_) return {};
   auto filter = vtkSmartPointer<vtkWindowToImageFilter>::New();
@@ -102,6 +103,7 @@ QImage VtkView::grabImage() {
   filter->SetInputBufferTypeToRGB();
   filter->ReadFrontBufferOff();
   filter->ShouldRerenderOn();
+  filter->SetScale(std::clamp(magnification, 1, 8));
   filter->Update();
   vtkImageData* img = filter->GetOutput();
   int dims[3];

@@ -24,8 +24,10 @@ public:
   void requestRender();
   // Renders now if the window is on screen.
   void renderNow();
-  // What VTK drew, read back from the GL buffer (QWidget::grab cannot see a native GL window).
-  QImage grabImage();
+  // What VTK drew, read back from the GL buffer (QWidget::grab cannot see a
+  // native GL window). A magnification above 1 renders the scene again in tiles
+  // at that many times the resolution.
+  QImage grabImage(int magnification = 1);
   QPaintEngine* paintEngine() const override { return nullptr; }
   // Widget (logical) coordinates to VTK world coordinates on the focal plane.
   std::array<double, 3> widgetToWorld(const QPointF& p) const;

@@ -128,6 +128,36 @@ struct SegmentationSession::State {
   }
 };
 
+std::string SegmentationSession::defaultPreset() { return TorchRuntime::cudaAvailable() ? "paper" : "fast"; }
+
+TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params, const TaskContext* ctx) {
+  const JuleOptions o = JuleOptions::fromParameters(params);
+  const ParameterValues v = params.values();
+  TrainingEstimate e;
+  e.device = TorchRuntime::resolveDevice(o.device);
+  // Measured once per network shape and device: the benchmark takes the cores for a few seconds.
+  static std::mutex cacheMutex;
+  static std::map<std::string, double> throughput;
+  const std::string key = o.network.toJson().dump() + "@" + e.device + "#" + std::to_string(TorchRuntime::threads());
+  double perSecond = 0;
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    if (auto it = throughput.find(key); it != throughput.end()) perSecond = it->second;
+  }
+  if (perSecond <= 0) {
+    reportProgress(ctx, -1, "measuring the network's speed");
+    // A small batch keeps the measurement to a few steps even for the paper network on a CPU.
+    perSecond = measureNetworkThroughput(o.network, std::clamp(o.batchSize, 1, 16), 0.5, e.device).trainSamplesPerS;
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    throughput[key] = perSecond;
+  }
+  e.patchesPerSecond = perSecond;
+  const int initialClusters = std::max(o.clusters + 1, v.patches / 4);
+  e.epochs = std::min(JuleTrainer::estimateRemainingEpochs(initialClusters, o), o.maxEpochs);
+  if (perSecond > 0) e.seconds = double(e.epochs) * v.patches / perSecond * std::max(1, v.networks);
+  return e;
+}
+
 SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
   params.validate();
   s_->params = params;
@@ -948,6 +978,86 @@ std::vector<std::string> SegmentationSession::writeOutputFiles(const OutputOptio
     if (s_->model == m) s_->modelPath = modelFile;
   }
   return written;
+}
+
+// ---------------------------------------------------------------- project
+
+std::vector<std::string> SegmentationSession::saveProject(const std::string& path,
+                                                          std::shared_ptr<const LabelVolume> labelsToSave,
+                                                          const std::vector<LabelInfo>& table, const json& view,
+                                                          const TaskContext* ctx) {
+  requireVolume();
+  const fs::path file = fs::absolute(path);
+  const fs::path folder = file.parent_path();
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (!fs::is_directory(folder)) throw InputError("cannot create the folder " + folder.string() + ": " + ec.message());
+  std::string stem = file.filename().string();
+  if (stem.size() > 8 && stem.substr(stem.size() - 8) == ".juleseg") stem.resize(stem.size() - 8);
+  const SessionInput in = input();
+  if (!labelsToSave) labelsToSave = labels();
+
+  Project project;
+  project.demo = in.demo;
+  if (!in.demo) {
+    project.inputPath = fs::absolute(in.path).string();
+    reportProgress(ctx, -1, "hashing the input");
+    project.inputSha256 = sha256OfPath(in.path);
+  }
+  project.read = in.read;
+  if (!in.maskPath.empty()) project.maskPath = fs::absolute(in.maskPath).string();
+  for (const auto& c : in.channelPaths) project.channelPaths.push_back(fs::absolute(c).string());
+  project.parameters = parameters();
+  project.k = labelsToSave ? std::max(1, int(labelsToSave->maxLabel())) : project.parameters.getInt("k");
+  project.labels = table;
+  project.view = view;
+  project.versions = {{"juleseg", JULESEG_VERSION}, {"torch", TorchRuntime::torchVersion()}};
+
+  std::vector<std::string> written;
+  if (model()) {
+    reportProgress(ctx, -1, "saving the model");
+    for (const auto& f : saveModel((folder / (stem + ".model.pt")).string())) written.push_back(f);
+    project.modelFile = stem + ".model.pt";
+  }
+  if (labelsToSave) {
+    reportProgress(ctx, -1, "saving the labels");
+    NiftiIO::writeLabels(*labelsToSave, (folder / (stem + ".labels.nii.gz")).string());
+    written.push_back((folder / (stem + ".labels.nii.gz")).string());
+    project.labelFile = stem + ".labels.nii.gz";
+  }
+  project.save(file.string());
+  written.push_back(file.string());
+  log("project: " + file.string());
+  return written;
+}
+
+OpenedProject SegmentationSession::openProject(const std::string& path, const TaskContext* ctx) {
+  const Project project = Project::load(path);
+  OpenedProject opened;
+  opened.table = project.labels;
+  opened.view = project.view;
+  if (project.demo) {
+    setParameters(project.parameters);
+    openDemo();
+  } else {
+    openVolume(project.inputPath, project.read, ctx);
+    opened.inputChanged = !project.inputUnchanged();
+  }
+  if (!project.maskPath.empty()) loadMask(project.maskPath, ctx);
+  for (const auto& c : project.channelPaths) addChannel(c, ctx);
+  setParameters(project.parameters);
+  if (!project.modelFile.empty()) loadModel(Project::resolve(path, project.modelFile));
+  if (!project.labelFile.empty()) {
+    auto labels = std::make_shared<LabelVolume>(NiftiIO::readLabels(Project::resolve(path, project.labelFile)));
+    const auto vol = volume();
+    if (!labels->geom.sameGrid(vol->geom))
+      throw InputError("the project's labels " + project.labelFile + " do not lie on the volume's grid");
+    std::lock_guard<std::mutex> lock(mutex_);
+    s_->labels = std::move(labels);
+    s_->k = project.k;
+  }
+  log("project opened: " + path);
+  return opened;
 }
 
 } // namespace jseg

@@ -57,11 +57,32 @@ struct OutputOptions {
   bool saveModel = false; // also write the session's model as model.pt (a run that trained)
 };
 
+// What a reopened project brings besides the session's own state (volume, inputs, parameters, model, labels).
+struct OpenedProject {
+  std::vector<LabelInfo> table;                   // label names and colours as saved
+  nlohmann::json view = nlohmann::json::object(); // the front end's view state, as saved
+  bool inputChanged = false;                      // the input's SHA-256 differs from the saved one
+};
+
+// What training should take on this machine, before it starts.
+struct TrainingEstimate {
+  double seconds = -1;         // about; the trainer's ETA during training is measured
+  int epochs = 0;              // planned epochs over all periods (and the final pass), per network
+  double patchesPerSecond = 0; // measured training throughput of the network on synthetic patches
+  std::string device;          // "cpu" or "cuda"
+};
+
 class SegmentationSession {
 public:
   using Log = std::function<void(const std::string&)>;
 
   explicit SegmentationSession(const Parameters& params = Parameters());
+  // The preset a front end starts from on this machine: paper with a CUDA GPU,
+  // fast on a CPU only (paper trains for hours there, fast in minutes).
+  static std::string defaultPreset();
+  // The time training with `params` should take here: the period plan (from about n/4 initial clusters, JULE's
+  // usual start) times the network's training throughput, measured once per network, patch and device (~2 s).
+  static TrainingEstimate estimateTraining(const Parameters& params, const TaskContext* ctx = nullptr);
   ~SegmentationSession();
   SegmentationSession(const SegmentationSession&) = delete;
   SegmentationSession& operator=(const SegmentationSession&) = delete;
@@ -159,6 +180,17 @@ public:
   // input, a DICOM Segmentation (by extension), with their table beside them (PATH.labels.json); labels and
   // table appear together or neither does.
   void saveLabels(const std::string& path, const std::vector<LabelInfo>& table, const TaskContext* ctx = nullptr);
+
+  // ---- project (the GUI's File > Save project / Open project, `juleseg PROJECT.juleseg`)
+  // Writes PATH (.juleseg) with the model (STEM.model.pt) and `labels` (STEM.labels.nii.gz; the session's painted
+  // labels when null) beside it, when there are any, and the inputs, parameters, K, label names and colours and
+  // the front end's `view` state. Returns the files written.
+  std::vector<std::string> saveProject(const std::string& path, std::shared_ptr<const LabelVolume> labels,
+                                       const std::vector<LabelInfo>& table, const nlohmann::json& view,
+                                       const TaskContext* ctx = nullptr);
+  // Reopens a saved project: its input (volume or demo, region of interest, channels), parameters, model and labels
+  // (as the session's labels, with its K). InputError when a file it names is missing or does not fit the volume.
+  OpenedProject openProject(const std::string& path, const TaskContext* ctx = nullptr);
 
 private:
   struct State;

@@ -207,7 +207,8 @@ private Q_SLOTS:
     QVERIFY(mask.wait(10000));
     QTest::qWait(50);
     QColor in = pixelAt(axial->grabImage(), axial->widgetPosOf(i));
-    QVERIFY2(in.blue() - in.red() > 30, qPrintable(QString("rgb %1 %2 %3").arg(in.red()).arg(in.green()).arg(in.blue())));
+    QVERIFY2(in.red() - in.blue() > 30,
+             qPrintable(QString("rgb %1 %2 %3").arg(in.red()).arg(in.green()).arg(in.blue())));
     // A window that excludes this voxel removes the tint there.
     w_->parameterPanel()->setThreshold(v + 1, 255);
     QVERIFY(mask.wait(10000));

@@ -16,6 +16,7 @@
 #include <QtTest>
 
 #include "core/params/ParameterSchema.h"
+#include "core/pipeline/SegmentationSession.h"
 #include "tests/common/TestData.h"
 #include "ui/ParameterPanel.h"
 #include "ui/SeriesPickerDialog.h"
@@ -94,8 +95,10 @@ private Q_SLOTS:
     panel.setShowGrid(true);
     QVERIFY(!grid.isEmpty());
     QCOMPARE(grid.last().at(0).toBool(), true);
-    QCOMPARE(grid.last().at(1).toInt(), Parameters().getInt("stride"));
-    QCOMPARE(grid.last().at(2).toInt(), Parameters().getInt("patch_size"));
+    // The panel starts from this machine's default preset (issue 16: fast without CUDA).
+    const Parameters defaults = Parameters::preset(SegmentationSession::defaultPreset());
+    QCOMPARE(grid.last().at(1).toInt(), defaults.getInt("stride"));
+    QCOMPARE(grid.last().at(2).toInt(), defaults.getInt("patch_size"));
     panel.setValue("stride", 3);
     QCOMPARE(grid.last().at(1).toInt(), 3);
     QCOMPARE(panel.parameters().getInt("stride"), 3);
@@ -103,7 +106,7 @@ private Q_SLOTS:
     QCOMPARE(thr.last().at(0).toDouble(), -5.0);
     QCOMPARE(thr.last().at(1).toDouble(), 7.5);
     // Inconsistent values are refused with the schema's message.
-    panel.setValue("stride", 40);  // larger than the 27³ patch
+    panel.setValue("stride", 40); // larger than the patch (27³ paper, 15³ fast)
     bool threw = false;
     try {
       panel.parameters();
@@ -129,6 +132,11 @@ private Q_SLOTS:
     QCOMPARE(periods->tickInterval(), 1.0);
     QCOMPARE(periods->min(), 0.0);
     QVERIFY(periods->max() >= 3.0);
+    // The plan's length once known (issue 16: the axis stayed at 0-5 through an hours-long run).
+    panel.setPlannedPeriods(30);
+    panel.onTrainerEvent({{"type", "period"}, {"period", 3}, {"clusters", 40}, {"loss", 0.1}});
+    QCOMPARE(periods->max(), 30.0);
+    QCOMPARE(periods->tickInterval(), 3.0);
   }
 
   void trainingChartFollowsEachNetwork() {
