@@ -108,7 +108,7 @@ bool parse(QApplication& app, GuiOptions& o) {
                           "after the labels",
                           "STAGE");
   p.addOptions({demo, shot, view, scale, quit, seg, model, saveLabels, saveModel, preset, thr, series, spacing, grid,
-                mask, channel, size, stop, labels});
+                showMask, mask, channel, size, stop, labels});
   // The schema's parameters, as juleseg-cli names them (--patch-size, --k, ...); the window is --threshold.
   std::vector<const ParamSpec*> specs;
   for (const auto& s : parameterSchema()) {
