@@ -316,8 +316,17 @@ int guiMain(int argc, char** argv) {
     }
     if (o.segment) {
       if (!o.modelFile.isEmpty()) {
+        // Loading the model is a job: features start when it has landed.
+        QObject::connect(
+            w.controller(), &SessionController::modelLoaded, &w,
+            [&](bool ok) {
+              if (ok)
+                w.startFeatures();
+              else
+                finish(false);
+            },
+            Qt::SingleShotConnection);
         w.loadModelFile(o.modelFile);
-        w.startFeatures();
       } else {
         w.startTraining();
       }
