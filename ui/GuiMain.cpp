@@ -174,6 +174,16 @@ bool parse(QApplication& app, GuiOptions& o) {
   return true;
 }
 
+// Calls `then` once no job is queued or running (polled; the job queue's own wait would block the GUI thread), or
+// after `maxSeconds`.
+void whenJobsIdle(QObject* context, JobBridge* jobs, double maxSeconds, std::function<void()> then) {
+  bool busy = false;
+  for (const auto& job : jobs->queue().jobs())
+    busy = busy || job.state == JobState::Queued || job.state == JobState::Running;
+  if (!busy || maxSeconds <= 0) return then();
+  QTimer::singleShot(200, context, [=] { whenJobsIdle(context, jobs, maxSeconds - 0.2, then); });
+}
+
 bool hasArg(int argc, char** argv, std::initializer_list<const char*> names) {
   for (int i = 1; i < argc; ++i)
     for (const char* n : names)
@@ -234,17 +244,20 @@ int guiMain(int argc, char** argv) {
   int exitCode = 0;
   auto finish = [&](bool ok) {
     if (!o.screenshot.isEmpty()) {
-      // Let pending renders and layout settle before reading the views back.
-      QTimer::singleShot(300, &w, [&, ok] {
-        const QImage img = w.screenshot(o.view, o.scale);
-        if (img.isNull() || !img.save(o.screenshot)) {
-          std::cerr << "juleseg: could not write " << o.screenshot.toStdString() << "\n";
-          exitCode = 1;
-        } else {
-          std::cout << "screenshot: " << o.screenshot.toStdString() << "\n";
-        }
-        if (!ok) exitCode = 2;
-        if (o.quitAfterLoad) app.exit(exitCode);
+      // Jobs still running (the 3D label surfaces, the training estimate) change what is on screen: wait for them
+      // (two minutes at most), then let renders and layout settle before reading the views back.
+      whenJobsIdle(&w, w.jobs(), 120, [&, ok] {
+        QTimer::singleShot(300, &w, [&, ok] {
+          const QImage img = w.screenshot(o.view, o.scale);
+          if (img.isNull() || !img.save(o.screenshot)) {
+            std::cerr << "juleseg: could not write " << o.screenshot.toStdString() << "\n";
+            exitCode = 1;
+          } else {
+            std::cout << "screenshot: " << o.screenshot.toStdString() << "\n";
+          }
+          if (!ok) exitCode = 2;
+          if (o.quitAfterLoad) app.exit(exitCode);
+        });
       });
     } else if (o.quitAfterLoad) {
       app.exit(ok ? 0 : 2);
@@ -303,8 +316,17 @@ int guiMain(int argc, char** argv) {
     }
     if (o.segment) {
       if (!o.modelFile.isEmpty()) {
+        // Loading the model is a job: features start when it has landed.
+        QObject::connect(
+            w.controller(), &SessionController::modelLoaded, &w,
+            [&](bool ok) {
+              if (ok)
+                w.startFeatures();
+              else
+                finish(false);
+            },
+            Qt::SingleShotConnection);
         w.loadModelFile(o.modelFile);
-        w.startFeatures();
       } else {
         w.startTraining();
       }

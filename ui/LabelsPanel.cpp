@@ -25,7 +25,10 @@ LabelsPanel::LabelsPanel(ViewerModel* model, QWidget* parent) : QWidget(parent),
   lay->addLayout(row);
   table_ = new QTableWidget(0, 6);
   table_->setHorizontalHeaderLabels({"", "Name", "Show", "Voxels", "mm³", "Mean"});
+  // The numbers keep their width; the name takes what is left (a stretched name pushed them out of a narrow dock).
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+  table_->horizontalHeader()->setMinimumSectionSize(24);
   table_->verticalHeader()->hide();
   table_->setWordWrap(false); // "Region 1" on one line, elided when the dock is narrow
   table_->setTextElideMode(Qt::ElideRight);

@@ -286,14 +286,17 @@ void SessionController::train(const Parameters& params) {
 }
 
 void SessionController::loadModel(const QString& path, const Parameters& params) {
-  try {
-    session_->setParameters(params);
-    session_->loadModel(path.toStdString());
-  } catch (const std::exception& ex) {
-    Q_EMIT failed("Could not load the model", ex.what());
-    return;
-  }
-  Q_EMIT modelChanged();
+  if (busy()) return;
+  session_->setParameters(params);
+  const std::string p = path.toStdString();
+  // Reading a model (LibTorch deserialisation, member networks) is file work: a job like every load.
+  runStage(
+      "Load model " + fileNameOf(path).toStdString(), [this, p](JobContext&) { session_->loadModel(p); },
+      [this] { Q_EMIT modelChanged(); },
+      [this, path](bool ok, bool cancelled, const QString& error) {
+        if (!ok && !cancelled) Q_EMIT failed("Could not load the model", error);
+        Q_EMIT modelLoaded(ok, path);
+      });
 }
 
 void SessionController::saveModel(const QString& path) {

@@ -50,7 +50,7 @@ public:
   void previewMask(double lo, double hi);
   void train(const Parameters& params);
   // The model's training parameters replace those of `params`; its segmentation-time ones stay (the session's
-  // loadModel).
+  // loadModel). A stage job: modelChanged, then modelLoaded.
   void loadModel(const QString& path, const Parameters& params);
   void saveModel(const QString& path);
   // Features on the stride grid, then the K sweep (K = 2..10) for the picker.
@@ -116,6 +116,8 @@ Q_SIGNALS:
   void trainingEvent(const nlohmann::json& event);
   void trainingFinished(bool ok);
   void modelChanged();
+  // The end of loadModel (after modelChanged when it worked).
+  void modelLoaded(bool ok, const QString& path);
   void featuresReady(bool ok, const std::vector<jseg::ui::KCurvePoint>& curve, int suggestedK);
   void previewReady(std::shared_ptr<const jseg::LabelVolume> labels, int k);
   void labelsPainted(bool ok, int k, const std::vector<jseg::LabelStatistics>& stats);

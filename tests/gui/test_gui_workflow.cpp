@@ -278,6 +278,19 @@ private Q_SLOTS:
         if (std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) + std::abs(a.blue() - b.blue()) <= 6) ++same;
       }
     QVERIFY2(same >= total * 99 / 100, qPrintable(QString("%1 of %2 pixels agree").arg(same).arg(total)));
+
+    // Load model (a job now) leaves texts about that model, none of "Not trained yet." (issue 16 item 1.5).
+    QSignalSpy loadedModel(w.controller(), &SessionController::modelLoaded);
+    w.loadModelFile(QFileInfo(project).absolutePath() + "/demo.model.pt");
+    QVERIFY(loadedModel.wait(60000));
+    QVERIFY(loadedModel.first().first().toBool());
+    bool modelText = false;
+    for (auto* label : w.findChildren<QLabel*>()) {
+      QVERIFY2(!label->text().contains("Not trained yet"), qPrintable(label->text()));
+      QVERIFY2(!label->text().contains("Train or load a model"), qPrintable(label->text()));
+      modelText = modelText || label->text().startsWith("Model: small3d");
+    }
+    QVERIFY(modelText);
   }
 
   // Issue 16: the edge slices a thin stack leaves unlabelled are named, with the reason.
