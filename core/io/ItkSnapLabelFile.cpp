@@ -6,6 +6,7 @@
 
 #include "core/base/Errors.h"
 #include "core/io/AtomicFile.h"
+#include "core/io/LabelDescriptionLines.h"
 
 namespace jseg {
 
@@ -47,29 +48,24 @@ void writeItkSnapLabelFile(const std::vector<LabelInfo>& table, const std::strin
 }
 
 std::vector<LabelInfo> readItkSnapLabelFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError("cannot open the ITK-SNAP label file " + path);
   std::vector<LabelInfo> table;
-  std::string line;
-  for (int lineNo = 1; std::getline(in, line); ++lineNo) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
+  forEachLabelDescriptionLine(path, "the ITK-SNAP label file", [&](const std::string& line, int lineNo) {
     std::istringstream s(line);
     int id = 0, r = 0, g = 0, b = 0, vis = 0, mesh = 0;
     double alpha = 0;
     const auto q1 = line.find('"'), q2 = line.rfind('"');
-    if (!(s >> id >> r >> g >> b >> alpha >> vis >> mesh) || q1 == std::string::npos || q2 == q1 || id < 0 ||
-        id > 65535 || r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255)
+    if (!(s >> id >> r >> g >> b >> alpha >> vis >> mesh) || q1 == std::string::npos || q2 == q1 ||
+        !validLabelEntry(id, r, g, b))
       throw InputError(path + " line " + std::to_string(lineNo) +
                        " is not an ITK-SNAP label line (IDX R G B ALPHA VIS MESH \"NAME\"): " + line);
-    if (id == 0) continue;
+    if (id == 0) return;
     LabelInfo info;
     info.id = id;
     info.rgb = {uint8_t(r), uint8_t(g), uint8_t(b)};
     info.visible = vis != 0 && alpha > 0;
     info.name = line.substr(q1 + 1, q2 - q1 - 1);
     table.push_back(info);
-  }
+  });
   return table;
 }
 

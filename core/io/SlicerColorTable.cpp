@@ -5,6 +5,7 @@
 
 #include "core/base/Errors.h"
 #include "core/io/AtomicFile.h"
+#include "core/io/LabelDescriptionLines.h"
 
 namespace jseg {
 
@@ -30,24 +31,18 @@ void writeSlicerColorTable(const std::vector<LabelInfo>& table, const std::strin
 }
 
 std::vector<LabelInfo> readSlicerColorTable(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError("cannot open the Slicer colour table " + path);
   std::vector<LabelInfo> table;
-  std::string line;
-  for (int lineNo = 1; std::getline(in, line); ++lineNo) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
+  forEachLabelDescriptionLine(path, "the Slicer colour table", [&](const std::string& line, int lineNo) {
     std::istringstream s(line);
     int id = 0, r = 0, g = 0, b = 0, a = 255;
     std::string name;
-    if (!(s >> id >> name >> r >> g >> b) || id < 0 || id > 65535 || r < 0 || r > 255 || g < 0 || g > 255 || b < 0 ||
-        b > 255)
+    if (!(s >> id >> name >> r >> g >> b) || !validLabelEntry(id, r, g, b))
       throw InputError(path + " line " + std::to_string(lineNo) + " is not a colour table line (index name R G B A): " +
                        line);
     s >> a;
-    if (id == 0) continue;
+    if (id == 0) return;
     table.push_back({id, name, {uint8_t(r), uint8_t(g), uint8_t(b)}, a > 0});
-  }
+  });
   return table;
 }
 
