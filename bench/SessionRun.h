@@ -15,6 +15,8 @@ namespace jseg::bench {
 struct SessionRunInput {
   std::string volume;      // empty: the demo phantom (with its truth)
   std::string truth;       // optional
+  std::string mask;        // optional region of interest (nonzero voxels)
+  std::string channel;     // optional second co-registered contrast
   std::string model;       // empty: train, and save the model as OUT/model.pt
   std::string outDir;
   bool untrained = true;   // score untrained networks too (with a truth)
@@ -24,6 +26,8 @@ inline nlohmann::json runSession(const Parameters& params, const SessionRunInput
   SegmentationSession s(params);
   if (in.volume.empty()) s.openDemo();
   else s.openVolume(in.volume);
+  if (!in.channel.empty()) s.addChannel(in.channel);
+  if (!in.mask.empty()) s.loadMask(in.mask);
   if (!in.truth.empty()) s.loadTruth(in.truth);
   std::filesystem::create_directories(in.outDir);
   if (in.model.empty()) {

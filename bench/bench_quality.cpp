@@ -12,7 +12,10 @@
 // spread over seeds, the stability of JULE's labels across seeds (mean pairwise NMI between the seeds' labels,
 // which needs no truth), and whether issue 13's goal for that case is met.
 // Usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] [--inputs both,flair]
-//                      [--set name=value ...] [--data DIR]     (DIR: the shared data folder, ../shared/data)
+//                      [--set name=value ...] [--variant NAME:name=value,name=value ...] [--data DIR]
+//   DIR: the shared data folder (../shared/data). --set changes the preset for every run. Each --variant adds a
+//   segmentation-time setting (whitening, smoothing, K-means options...) evaluated on the SAME trained model, so
+//   variants of one seed differ only in what happens after training; without --variant one variant, "preset".
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -33,6 +36,18 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+struct Variant {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> overrides;
+};
+
+void applyOverrides(Parameters& p, const std::vector<std::pair<std::string, std::string>>& overrides) {
+  for (const auto& [name, value] : overrides) {
+    json v = json::parse(value, nullptr, false);
+    p.set(name, v.is_discarded() ? json(value) : v);
+  }
+}
 
 struct Case {
   std::string name;    // pat0001, mni152, phantom
@@ -90,6 +105,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> caseNames{"pat0001", "pat0006", "mni152", "phantom"};
   std::vector<std::string> bratsInputs{"flair+t1c", "flair"};
   std::vector<std::pair<std::string, std::string>> overrides;
+  std::vector<Variant> variants;
   fs::path data = fs::path("..") / "shared" / "data";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -109,10 +125,22 @@ int main(int argc, char** argv) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos) throw std::runtime_error("--set needs name=value");
       overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+    } else if (a == "--variant") {
+      const std::string v = next();
+      const auto colon = v.find(':');
+      Variant var;
+      var.name = v.substr(0, colon);
+      if (colon != std::string::npos)
+        for (const auto& kv : split(v.substr(colon + 1))) {
+          const auto eq = kv.find('=');
+          if (eq == std::string::npos) throw std::runtime_error("--variant needs NAME:name=value,...");
+          var.overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+        }
+      variants.push_back(var);
     } else if (a == "--data") data = next();
     else {
       std::cerr << "usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] "
-                   "[--inputs both,flair] [--set name=value ...] [--data DIR]\n";
+                   "[--inputs both,flair] [--set name=value ...] [--variant NAME:name=value,...] [--data DIR]\n";
       return 2;
     }
   }
@@ -124,10 +152,14 @@ int main(int argc, char** argv) {
       for (const auto& in : bratsInputs) cases.push_back({n, in, "texture"});
   }
 
-  json table = json::array();
+  if (variants.empty()) variants.push_back({"preset", {}});
+
   for (const Case& c : cases) {
-    std::vector<double> jule, margins, untrained;
-    std::vector<std::shared_ptr<const LabelVolume>> labels;
+    struct PerVariant {
+      std::vector<double> jule, margins, untrained;
+      std::vector<std::shared_ptr<const LabelVolume>> labels;
+    };
+    std::vector<PerVariant> results(variants.size());
     std::shared_ptr<const Mask> roi;
     for (int seed : seeds) {
       Parameters p = Parameters::preset(c.preset);
@@ -135,62 +167,69 @@ int main(int argc, char** argv) {
         p.set("threshold_lo", 1.0);
         p.set("threshold_hi", 255.0);
       }
-      for (const auto& [name, value] : overrides) {
-        json v = json::parse(value, nullptr, false);
-        p.set(name, v.is_discarded() ? json(value) : v);
-      }
+      applyOverrides(p, overrides);
       p.set("seed", seed);
       p.set("k", 3);
       const auto t0 = Clock::now();
       SegmentationSession s(p);
       openCase(s, c, data);
       s.train();
-      s.extractFeatures();
-      const auto sweep = s.sweepK(3, 3);
-      labels.push_back(s.paint(3));
-      roi = s.roi();
-      const auto scores = s.score(true);
-      const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      json row{{"case", c.name}, {"inputs", c.inputs}, {"preset", c.preset}, {"seed", seed}};
-      json nmi = json::object();
-      double best = -1, juleNmi = 0, untrainedNmi = std::nan("");
-      std::string bestName;
-      for (const auto& m : scores) {
-        nmi[m.method] = round3(m.nmi);
-        if (m.method == "jule") juleNmi = m.nmi;
-        if (m.method == "untrained_network") untrainedNmi = m.nmi;
-        if (isIntensityBaseline(m.method) && m.nmi > best) best = m.nmi, bestName = m.method;
+      const double trainSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      for (std::size_t vi = 0; vi < variants.size(); ++vi) {
+        const auto t1 = Clock::now();
+        Parameters pv = p;
+        applyOverrides(pv, variants[vi].overrides);
+        s.setParameters(pv);
+        s.extractFeatures();
+        const auto sweep = s.sweepK(3, 3);
+        results[vi].labels.push_back(s.paint(3));
+        roi = s.roi();
+        const auto scores = s.score(true);
+        const double seconds = std::chrono::duration<double>(Clock::now() - t1).count() + trainSeconds;
+        json row{{"case", c.name}, {"inputs", c.inputs}, {"preset", c.preset}, {"variant", variants[vi].name},
+                 {"seed", seed}};
+        json nmi = json::object();
+        double best = -1, juleNmi = 0, untrainedNmi = std::nan("");
+        std::string bestName;
+        for (const auto& m : scores) {
+          nmi[m.method] = round3(m.nmi);
+          if (m.method == "jule") juleNmi = m.nmi;
+          if (m.method == "untrained_network") untrainedNmi = m.nmi;
+          if (isIntensityBaseline(m.method) && m.nmi > best) best = m.nmi, bestName = m.method;
+        }
+        row["nmi"] = nmi;
+        row["best_intensity_baseline"] = bestName;
+        row["margin"] = round3(juleNmi - best);
+        row["silhouette"] = round3(sweep->entries.at(0).silhouette);
+        row["seconds"] = std::round(seconds);  // training + this variant's features, clustering and scoring
+        std::cout << row.dump() << std::endl;
+        results[vi].jule.push_back(juleNmi);
+        results[vi].margins.push_back(juleNmi - best);
+        results[vi].untrained.push_back(untrainedNmi);
       }
-      row["nmi"] = nmi;
-      row["best_intensity_baseline"] = bestName;
-      row["margin"] = round3(juleNmi - best);
-      row["silhouette"] = round3(sweep->entries.at(0).silhouette);
-      row["seconds"] = std::round(seconds);
-      std::cout << row.dump() << std::endl;
-      table.push_back(row);
-      jule.push_back(juleNmi);
-      margins.push_back(juleNmi - best);
-      untrained.push_back(untrainedNmi);
     }
-    // Agreement of the seeds' labels with each other: high when JULE finds the same regions whatever the seed.
-    std::vector<double> agreement;
-    EvaluationRegion region;
-    region.mask = roi.get();
-    for (std::size_t a = 0; a < labels.size(); ++a)
-      for (std::size_t b = a + 1; b < labels.size(); ++b)
-        agreement.push_back(scoreSegmentation(*labels[a], *labels[b], region).nmi);
-    json sum{{"case", c.name}, {"inputs", c.inputs}, {"preset", c.preset}, {"summary", true},
-             {"jule", summary(jule)}, {"margin", summary(margins)}, {"untrained", summary(untrained)},
-             {"seed_stability", summary(agreement)}};
-    // Goal (issue 13): texture cases +0.05 over the best intensity baseline and above the untrained network in
-    // every seed; tissue: no worse than the best baseline - 0.01; phantom: +0.2.
-    const double need = c.preset == "tissue" ? -0.01 : (c.name == "phantom" ? 0.2 : 0.05);
-    bool met = true;
-    for (std::size_t i = 0; i < jule.size(); ++i)
-      met = met && margins[i] >= need && (c.preset == "tissue" || !(jule[i] <= untrained[i]));
-    sum["goal_margin"] = need;
-    sum["goal_met"] = met;
-    std::cout << sum.dump() << std::endl;
+    for (std::size_t vi = 0; vi < variants.size(); ++vi) {
+      const PerVariant& r = results[vi];
+      // Agreement of the seeds' labels with each other: high when JULE finds the same regions whatever the seed.
+      std::vector<double> agreement;
+      EvaluationRegion region;
+      region.mask = roi.get();
+      for (std::size_t a = 0; a < r.labels.size(); ++a)
+        for (std::size_t b = a + 1; b < r.labels.size(); ++b)
+          agreement.push_back(scoreSegmentation(*r.labels[a], *r.labels[b], region).nmi);
+      json sum{{"case", c.name}, {"inputs", c.inputs}, {"preset", c.preset}, {"variant", variants[vi].name},
+               {"summary", true}, {"jule", summary(r.jule)}, {"margin", summary(r.margins)},
+               {"untrained", summary(r.untrained)}, {"seed_stability", summary(agreement)}};
+      // Goal (issue 13): texture cases +0.05 over the best intensity baseline and above the untrained network in
+      // every seed; tissue: no worse than the best baseline - 0.01; phantom: +0.2.
+      const double need = c.preset == "tissue" ? -0.01 : (c.name == "phantom" ? 0.2 : 0.05);
+      bool met = true;
+      for (std::size_t i = 0; i < r.jule.size(); ++i)
+        met = met && r.margins[i] >= need && (c.preset == "tissue" || !(r.jule[i] <= r.untrained[i]));
+      sum["goal_margin"] = need;
+      sum["goal_met"] = met;
+      std::cout << sum.dump() << std::endl;
+    }
   }
   return 0;
 }

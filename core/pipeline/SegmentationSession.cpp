@@ -60,7 +60,7 @@ std::string fmt(double v, int precision = 4) {
 // Parameters chosen when segmenting, not when training: a loaded model leaves them as the user set them.
 const std::set<std::string>& segmentationTimeParameters() {
   static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
-                                              "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity",
+                                              "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity", "feature_whitening",
                                               "intensity_weight", "seed",             "threads",          "device"};
   return names;
 }
@@ -529,6 +529,8 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   const auto nets = networkInputs(p, vol);
   TaskContext fc = stageContext(ctx, 0.0, 0.95, "");
   extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);
+  if (v.featureWhitening > 0)
+    log("feature whitening to " + std::to_string(std::min(v.featureWhitening, grid->dim)) + " principal components");
   if (v.featureSmoothing > 0)
     log("feature smoothing over " + std::to_string(v.featureSmoothing) + " voxels (" +
         std::to_string(smoothing.latticeRadius(stride)) + " grid steps)");

@@ -4,12 +4,14 @@
 
 #include "core/base/Errors.h"
 #include "core/segment/FeatureSmoothing.h"
+#include "core/segment/FeatureWhitening.h"
 #include "core/segment/LabelProjector.h"
 
 namespace jseg {
 
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx) {
   const ParameterValues v = params.values();
+  FeatureWhitening(v.featureWhitening, v.threads).apply(grid, ctx);
   FeatureSmoothing(v.featureSmoothing, v.threads).apply(grid, ctx);
   if (v.featureIntensity) grid.appendIntensityColumn(vol, v.intensityWeight);
 }

@@ -1,6 +1,6 @@
 #pragma once
-// What happens to a feature grid after the networks: finishing (feature_smoothing, then the centre-intensity
-// column), k-means with the schema's options, and painting the clusters on the volume. JULE's features and
+// What happens to a feature grid after the networks: finishing (feature_whitening, feature_smoothing, then the
+// centre-intensity column), k-means with the schema's options, and painting the clusters on the volume. JULE's features and
 // every grid baseline of the evaluation battery go through these same functions, so a comparison between them
 // differs only in the features. Torch-free header.
 #include <cstdint>
@@ -14,7 +14,7 @@
 
 namespace jseg {
 
-// feature_smoothing, then the feature_intensity column (intensities of `vol`).
+// feature_whitening, feature_smoothing, then the feature_intensity column (intensities of `vol`).
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx = nullptr);
 
 // The schema's k-means settings (restarts, iterations, seed, threads) for K = k.
