@@ -175,9 +175,11 @@ int main(int argc, char** argv) {
       openCase(s, c, data);
       s.train();
       const double trainSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      // What opening the case set (the demo phantom's window) stays; each variant changes only its own settings.
+      const Parameters opened = s.parameters();
       for (std::size_t vi = 0; vi < variants.size(); ++vi) {
         const auto t1 = Clock::now();
-        Parameters pv = p;
+        Parameters pv = opened;
         applyOverrides(pv, variants[vi].overrides);
         s.setParameters(pv);
         s.extractFeatures();
