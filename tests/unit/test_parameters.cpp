@@ -67,6 +67,8 @@ private Q_SLOTS:
     QCOMPARE(texture.getInt("patch_size"), 9);
     QCOMPARE(texture.getInt("stride"), 1);
     QCOMPARE(texture.getInt("feature_smoothing"), 3);
+    QCOMPARE(texture.getInt("feature_whitening"), 16);
+    QCOMPARE(Parameters::preset("paper").getInt("feature_whitening"), 0);  // off in the paper preset
     QCOMPARE(texture.getInt("patches"), fast.getInt("patches"));
     QCOMPARE(Parameters().getInt("feature_smoothing"), 0);  // the paper clusters the features as they are
     QVERIFY_THROWS_EXCEPTION(InputError, texture.set("feature_smoothing", -1));
