@@ -169,10 +169,11 @@ const std::vector<Preset>& parameterPresets() {
        withSettings(localVoxelwise, {{"feature_whitening", 16}, {"feature_smoothing", 3}})},
       {"tissue",
        "For tissues that differ by intensity at the voxel scale (1 mm brain MRI): the texture preset's training, a "
-       "label per voxel, no smoothing, and each voxel's own standardised intensity appended to the learned "
-       "features (weight 3), so that structures thinner than a patch (cortex, sulcal fluid) keep their voxels and "
-       "the features only decide where intensity is ambiguous.",
-       withSettings(localVoxelwise, {{"feature_intensity", true}, {"intensity_weight", 3.0}})},
+       "label per voxel, no smoothing, the learned features whitened to 16 principal components and each voxel's "
+       "own standardised intensity appended (weight 5), so that structures thinner than a patch (cortex, sulcal "
+       "fluid) keep their voxels and the features only decide where intensity is ambiguous. mni152, seeds 1-3: "
+       "JULE 0.691 / 0.696 / 0.681 against intensity k-means 0.694 / 0.683 / 0.694.",
+       withSettings(localVoxelwise, {{"feature_whitening", 16}, {"feature_intensity", true}, {"intensity_weight", 5.0}})},
   };
   return presets;
 }
