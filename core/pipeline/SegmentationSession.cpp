@@ -29,6 +29,7 @@
 #include "core/io/SlicerSegmentationFile.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
+#include "core/jule/ComputePrecision.h"
 #include "core/jule/ModelFile.h"
 #include "core/jule/TorchRuntime.h"
 #include "core/pipeline/RunMemoryPlan.h"
@@ -61,7 +62,8 @@ std::string fmt(double v, int precision = 4) {
 const std::set<std::string>& segmentationTimeParameters() {
   static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
                                               "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity",
-                                              "intensity_weight", "seed",             "threads",          "device"};
+                                              "intensity_weight", "seed",             "threads",          "device",
+                                              "precision"};
   return names;
 }
 
@@ -515,7 +517,8 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   TorchRuntime::configureThreads(v.threads);
   const int stride = v.stride;
   const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
-  ModelFeatures extractor(*m, v.threads);
+  const Precision precision = ComputePrecision::resolve(v.precision);
+  ModelFeatures extractor(*m, v.threads, precision);
   const auto r = roi();
   auto grid = std::make_shared<FeatureGrid>(extractor.layout(*vol, stride, lo, hi, r));  // window on real intensities
   FeaturePlan plan = extractor.plan(*grid);
@@ -524,8 +527,8 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   plan.memory.require("features at stride " + std::to_string(stride),
                       "use a larger stride (--stride " + std::to_string(std::min(stride * 2, v.patchSize)) +
                           ") or a smaller region");
-  log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + ", " +
-      plan.memory.describe());
+  log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + " (" +
+      ComputePrecision::name(precision) + "), " + plan.memory.describe());
   const auto nets = networkInputs(p, vol);
   TaskContext fc = stageContext(ctx, 0.0, 0.95, "");
   extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);
