@@ -1,5 +1,7 @@
 #include "core/jule/PatchNetwork.h"
 
+#include "core/jule/MixedPrecisionConv.h"
+
 namespace jseg {
 
 namespace F = torch::nn::functional;
@@ -45,10 +47,8 @@ torch::Tensor PatchNetworkImpl::trunk(torch::Tensor x, bool poolCeil, Precision 
 }
 
 bool PatchNetworkImpl::layerInBf16(std::size_t layer, bool training, Precision precision) const {
-  if (precision != Precision::Bf16 || spec_.spatialDims != 3 || layer >= convs.size()) return false;
-  // The first convolution sees the (one or few) input channels: in bf16 oneDNN computes its weight gradient
-  // with a slow gemm (8.7 s against 4.0 s in fp32 over the same steps), so training keeps it fp32.
-  return !training || layer > 0;
+  (void)training;  // the same plan in both: training's weight gradients are fp32 (MixedPrecisionConv.h)
+  return precision == Precision::Bf16 && spec_.spatialDims == 3 && layer < convs.size();
 }
 
 torch::Tensor PatchNetworkImpl::trainingTrunk(torch::Tensor x, bool poolCeil, Precision precision,
@@ -56,9 +56,7 @@ torch::Tensor PatchNetworkImpl::trainingTrunk(torch::Tensor x, bool poolCeil, Pr
   for (std::size_t i = 0; i < convs.size(); ++i) {
     auto& conv = convs[i];
     if (layerInBf16(i, true, precision)) {
-      // Casting the fp32 parameters inside the graph keeps them fp32 masters: their gradients come back fp32.
-      x = F::conv3d(x.to(torch::kBFloat16), conv->weight.to(torch::kBFloat16),
-                    F::Conv3dFuncOptions().bias(conv->bias.to(torch::kBFloat16)));
+      x = mixedPrecisionConv3d(x, conv->weight, conv->bias);
     } else {
       x = conv->forward(x.to(torch::kFloat32));
     }

@@ -13,14 +13,14 @@
 // Precision and layout (issue 18, measured with oneDNN verbose on LibTorch 1.13, AVX512-BF16 CPU):
 //  - Training keeps plain NCDHW tensors: ChannelsLast3d is ignored by 1.13's oneDNN 3D convolution (it still
 //    reorders to its blocked layout), and oneDNN-blocked (to_mkldnn) tensors have no 3D batch norm in training
-//    mode (reshaping to 2D for it reorders to plain anyway). With bf16, each convolution whose input has
-//    several channels, and the batch norm and ReLU after it, run in bf16 (oneDNN's jit_bf16 kernels); weights
-//    stay fp32 (cast per step, so SGD updates fp32 masters). The first convolution of a one-channel input stays
-//    fp32 (its bf16 backward-weights pass is a slow gemm), and max-pooling runs in fp32 (1.13 has no bf16 CPU
-//    max_pool3d for plain tensors).
+//    mode (reshaping to 2D for it reorders to plain anyway). With bf16, every convolution's forward pass and
+//    input gradient, and the batch norm and ReLU after it, run in bf16 (oneDNN's jit_bf16 kernels), while the
+//    weight gradients are computed in fp32 (MixedPrecisionConv.h: oneDNN's bf16 backward-weights kernels are
+//    2-20x slower here, a slow gemm for conv1's single input channel); weights stay fp32 masters. Max-pooling
+//    runs in fp32 (1.13 has no bf16 CPU max_pool3d for plain tensors).
 //  - Inference (eval mode without autograd: feature extraction, the trainer's features) runs the whole trunk in
 //    oneDNN's blocked layout: one reorder in, one out, no per-layer plain <-> blocked round trips. There every
-//    layer, the first included, may run in bf16 (forward only), and oneDNN pools bf16 blocked tensors.
+//    layer runs in the chosen precision, and oneDNN pools bf16 blocked tensors.
 #include <functional>
 #include <vector>
 
