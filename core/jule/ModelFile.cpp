@@ -165,6 +165,8 @@ JuleModel ModelFile::load(const std::string& ptPath) {
     m.patchMean = m.channelMean[0];
     m.patchStd = m.channelStd[0];
   }
+  if (m.precision != "fp32" && m.precision != "bf16")
+    throw InputError(jsonPath + ": unknown precision '" + m.precision + "' (fp32 or bf16)");
   if (!(m.patchStd > 0)) throw InputError(jsonPath + ": patch std must be positive");
   for (double sd : m.channelStd)
     if (!(sd > 0)) throw InputError(jsonPath + ": every channel's patch std must be positive");
