@@ -3,10 +3,10 @@
 // session, the GUI's estimate and the model file can name it.
 //
 // bf16 halves the bytes every convolution moves and, on CPUs with AVX512-BF16 or AMX, doubles the
-// multiply-adds per instruction (oneDNN's jit_bf16 kernels). It is applied per layer only where it is faster
-// (PatchNetwork.h): the first convolution, whose single input channel sends oneDNN's bf16 backward-weights
-// pass to a slow reference path, and the max-pool, which LibTorch 1.13 has no bf16 kernel for, stay fp32.
-// Losses, the linear head, clustering and k-means always run in fp32.
+// multiply-adds per instruction (oneDNN's jit_bf16 kernels). It is applied per pass only where it was measured
+// faster (PatchNetwork.h, MixedPrecisionConv.h): forward passes and input gradients in bf16, weight gradients in
+// fp32 (oneDNN's bf16 backward-weights kernels are slower here), max-pooling of plain tensors in fp32 (LibTorch
+// 1.13 has no bf16 kernel for it). Losses, the linear head, clustering and k-means always run in fp32.
 #include <string>
 
 namespace jseg {

@@ -136,11 +136,17 @@ TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params,
   const JuleOptions o = JuleOptions::fromParameters(params);
   const ParameterValues v = params.values();
   TrainingEstimate e;
+  TorchRuntime::configureThreads(v.threads);
   e.device = TorchRuntime::resolveDevice(o.device);
-  // Measured once per network shape and device: the benchmark takes the cores for a few seconds.
+  const Precision precision = ComputePrecision::resolve(o.precision, e.device);
+  e.precision = ComputePrecision::name(precision);
+  e.threads = TorchRuntime::threads();
+  e.where = computeDescription(params);
+  // Measured once per network shape, device and precision: the benchmark takes the cores for a few seconds.
   static std::mutex cacheMutex;
   static std::map<std::string, double> throughput;
-  const std::string key = o.network.toJson().dump() + "@" + e.device + "#" + std::to_string(TorchRuntime::threads());
+  const std::string key = o.network.toJson().dump() + "@" + e.device + "#" + std::to_string(TorchRuntime::threads()) +
+                          "/" + e.precision;
   double perSecond = 0;
   {
     std::lock_guard<std::mutex> lock(cacheMutex);
@@ -149,7 +155,8 @@ TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params,
   if (perSecond <= 0) {
     reportProgress(ctx, -1, "measuring the network's speed");
     // A small batch keeps the measurement to a few steps even for the paper network on a CPU.
-    perSecond = measureNetworkThroughput(o.network, std::clamp(o.batchSize, 1, 16), 0.5, e.device).trainSamplesPerS;
+    perSecond =
+        measureNetworkThroughput(o.network, std::clamp(o.batchSize, 1, 16), 0.5, e.device, precision).trainSamplesPerS;
     std::lock_guard<std::mutex> lock(cacheMutex);
     throughput[key] = perSecond;
   }
@@ -158,6 +165,17 @@ TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params,
   e.epochs = std::min(JuleTrainer::estimateRemainingEpochs(initialClusters, o), o.maxEpochs);
   if (perSecond > 0) e.seconds = double(e.epochs) * v.patches / perSecond * std::max(1, v.networks);
   return e;
+}
+
+std::string SegmentationSession::computeDescription(const Parameters& params) {
+  const ParameterValues v = params.values();
+  TorchRuntime::configureThreads(v.threads);
+  const std::string device = TorchRuntime::resolveDevice(v.device);
+  const std::string precision = ComputePrecision::name(ComputePrecision::resolve(v.precision, device));
+  if (device == "cpu")
+    return "CPU (" + std::to_string(TorchRuntime::threads()) + (TorchRuntime::threads() == 1 ? " thread, " : " threads, ") +
+           precision + ")";
+  return "CUDA (" + precision + ")";
 }
 
 SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
@@ -399,6 +417,7 @@ JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskCon
       std::to_string(patches.patchSize) + "×" + std::to_string(depth) + " from " +
       std::to_string(patches.candidates) + " candidates" +
       (patches.channels > 1 ? ", " + std::to_string(patches.channels) + " channels" : std::string()));
+  log("training on " + computeDescription(p));
   TaskContext tc = stageContext(ctx, 0.07, 1.0, "JULE");
   JuleResult jr = trainJuleNetworks(patches, p, events, ctx ? &tc : nullptr);
   // The model carries everything that made it, so a later run (GUI or CLI) can prepare its input the same way
