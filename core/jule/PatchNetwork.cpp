@@ -41,7 +41,9 @@ torch::Tensor PatchNetworkImpl::trunk(torch::Tensor x, bool poolCeil, Precision 
   if (spec_.spatialDims == 2) return trunk2d(x);
   // Blocked tensors carry no autograd history here and batch norm must use its running statistics (folded
   // into the convolution), so only eval mode without gradients takes that path.
-  if (!is_training() && !torch::GradMode::is_enabled() && x.device().is_cpu())
+  // fp32 keeps the plain module arithmetic: folding batch norm changes rounding, which JULE's merges amplify into
+  // other clusters, and fp32 must give the results of earlier versions byte for byte.
+  if (precision == Precision::Bf16 && !is_training() && !torch::GradMode::is_enabled() && x.device().is_cpu())
     return blockedInferenceTrunk(std::move(x), poolCeil, precision, betweenLayers);
   return trainingTrunk(std::move(x), poolCeil, precision, betweenLayers);
 }

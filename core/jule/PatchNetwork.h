@@ -18,9 +18,11 @@
 //    weight gradients are computed in fp32 (MixedPrecisionConv.h: oneDNN's bf16 backward-weights kernels are
 //    2-20x slower here, a slow gemm for conv1's single input channel); weights stay fp32 masters. Max-pooling
 //    runs in fp32 (1.13 has no bf16 CPU max_pool3d for plain tensors).
-//  - Inference (eval mode without autograd: feature extraction, the trainer's features) runs the whole trunk in
-//    oneDNN's blocked layout: one reorder in, one out, no per-layer plain <-> blocked round trips. There every
-//    layer runs in the chosen precision, and oneDNN pools bf16 blocked tensors.
+//  - Inference in bf16 (eval mode without autograd: feature extraction, the trainer's features) runs the whole
+//    trunk in oneDNN's blocked layout: one reorder in, one out, no per-layer plain <-> blocked round trips, batch
+//    norm folded into the convolutions, every layer bf16 (oneDNN pools bf16 blocked tensors). fp32 inference keeps
+//    the plain module arithmetic so that it reproduces earlier versions' clusters byte for byte (the blocked fp32
+//    path differs by ~1e-7 per value, which JULE's merges amplify).
 #include <functional>
 #include <vector>
 
