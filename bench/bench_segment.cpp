@@ -1,5 +1,7 @@
 // Segmentation benchmarks (JSON on stdout): dense vs per-patch CNN features on the same grid, k-means K = 3
 // on 1,000,000 x 160 features, and a K sweep 2..10 on 100,000 points. Never fails on time.
+// Features run per precision (fp32, bf16, interleaved) with GFLOP/s counted analytically (2 x the plan's
+// multiply-adds) and their fraction of a convolution peak measured at start (measureConvPeak, ~1 s each).
 // Usage: bench_segment [--quick]   (--quick: smaller sizes, for a smoke run)
 #include <sys/resource.h>
 
@@ -7,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -85,11 +88,13 @@ double macRatioBound(const NetworkSpec& spec, int stride) {
   return (perPatch + linear) / (dense + linear);
 }
 
-nlohmann::json featureRun(const std::string& net, int w, int stride, const Volume& vol, const GridRegion& region) {
+nlohmann::json featureRun(const std::string& net, int w, int stride, const Volume& vol, const GridRegion& region,
+                          Precision precision, double peakGflops) {
   auto network = makeRandomNetwork(NetworkSpec::byName(net, w), 1, true);
   DenseFeatureOptions o;
   o.inputMean = 100;
   o.inputStd = 30;
+  o.precision = precision;
   o.mode = FeatureMode::Dense;
   DenseFeatureExtractor dense(network, o);
   o.mode = FeatureMode::PerPatch;
@@ -109,7 +114,13 @@ nlohmann::json featureRun(const std::string& net, int w, int stride, const Volum
   double tp = since(t0);
   double diff = 0;
   for (std::size_t i = 0; i < a.features.size(); ++i) diff = std::max(diff, double(std::abs(a.features[i] - b.features[i])));
+  const double denseGflops = 2.0 * plan.denseMacs / td / 1e9, perPatchGflops = 2.0 * plan.perPatchMacs / tp / 1e9;
   return {{"network", net},
+          {"precision", ComputePrecision::name(precision)},
+          {"dense_gflops", denseGflops},
+          {"dense_peak_fraction", denseGflops / peakGflops},
+          {"per_patch_gflops", perPatchGflops},
+          {"per_patch_peak_fraction", perPatchGflops / peakGflops},
           {"patch", w},
           {"stride", stride},
           {"points", a.count()},
@@ -136,19 +147,27 @@ int main(int argc, char** argv) {
   out["threads"] = TorchRuntime::threads();
   out["cores"] = std::thread::hardware_concurrency();
 
-  // 1. Features: the same grid both ways.
+  // 1. Features: the same grid both ways, in each precision.
+  std::map<Precision, double> peak;
+  for (Precision pr : {Precision::Fp32, Precision::Bf16}) {
+    peak[pr] = measureConvPeak(pr, 1.0).gflops;
+    out["conv_peak_gflops"][ComputePrecision::name(pr)] = peak[pr];
+  }
+  out["precision_auto"] = ComputePrecision::name(ComputePrecision::resolve("auto"));
   {
     Volume vol = quick ? syntheticVolume(48, 48, 40) : syntheticVolume(96, 96, 64);
     out["features_volume"] = {vol.geom.dims[0], vol.geom.dims[1], vol.geom.dims[2]};
     nlohmann::json runs = nlohmann::json::array();
-    runs.push_back(featureRun("paper3d", 27, 5, vol, {}));
-    GridRegion centre;  // stride 1 and 2: per-patch on the whole volume would take far too long
-    centre.begin = {vol.geom.dims[0] / 2 - 8, vol.geom.dims[1] / 2 - 8, vol.geom.dims[2] / 2 - 6};
-    centre.end = {vol.geom.dims[0] / 2 + 8, vol.geom.dims[1] / 2 + 8, vol.geom.dims[2] / 2 + 6};
-    runs.push_back(featureRun("paper3d", 27, 2, vol, centre));
-    if (quick) centre.end = {centre.begin[0] + 6, centre.begin[1] + 6, centre.begin[2] + 6};
-    runs.push_back(featureRun("paper3d", 27, 1, vol, centre));
-    runs.push_back(featureRun("fast3d", 15, 5, vol, {}));
+    for (Precision pr : {Precision::Fp32, Precision::Bf16}) {
+      GridRegion centre;  // stride 1 and 2: per-patch on the whole volume would take far too long
+      centre.begin = {vol.geom.dims[0] / 2 - 8, vol.geom.dims[1] / 2 - 8, vol.geom.dims[2] / 2 - 6};
+      centre.end = {vol.geom.dims[0] / 2 + 8, vol.geom.dims[1] / 2 + 8, vol.geom.dims[2] / 2 + 6};
+      runs.push_back(featureRun("paper3d", 27, 5, vol, {}, pr, peak[pr]));
+      runs.push_back(featureRun("paper3d", 27, 2, vol, centre, pr, peak[pr]));
+      if (quick) centre.end = {centre.begin[0] + 6, centre.begin[1] + 6, centre.begin[2] + 6};
+      runs.push_back(featureRun("paper3d", 27, 1, vol, centre, pr, peak[pr]));
+      runs.push_back(featureRun("fast3d", 15, 5, vol, {}, pr, peak[pr]));
+    }
     out["features"] = runs;
     std::cerr << out.dump(2) << std::endl;
   }

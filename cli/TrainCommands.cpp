@@ -34,7 +34,7 @@ namespace {
 
 const std::vector<std::string>& juleParameterNames() {
   static const std::vector<std::string> names = {
-      "patches", "patch_size", "patch_depth", "patch_depth_from_spacing", "clusters", "network", "device", "seed",
+      "patches", "patch_size", "patch_depth", "patch_depth_from_spacing", "clusters", "network", "device", "precision", "seed",
       "threads", "standardize_patches",
       "eta", "knn", "kc", "lambda", "lambda_min_clusters", "faithful_triangular_knn", "fast_row_update",
       "recluster_final", "epochs_per_period", "batch_size", "learning_rate", "momentum", "dampening",
@@ -125,7 +125,7 @@ void runTrain(TrainArgs& a) {
   session.saveModel(a.output);
   std::cout << "final clusters: " << (r.labels.empty() ? 0 : *std::max_element(r.labels.begin(), r.labels.end()) + 1)
             << "\nepochs: " << r.epochs << "\ntime: " << std::fixed << std::setprecision(1) << r.seconds << " s"
-            << "\ndevice: " << r.model.device << "\nwrote " << a.output << " and " << ModelFile::jsonPathFor(a.output);
+            << "\ndevice: " << r.model.device << "\nprecision: " << r.model.precision << "\nwrote " << a.output << " and " << ModelFile::jsonPathFor(a.output);
   for (std::size_t m = 0; m < r.model.moreNetworks.size(); ++m)
     std::cout << (m == 0 ? ", networks 2.. in " : ", ") << ModelFile::memberPathFor(a.output, int(m) + 2);
   std::cout << "\n";
@@ -242,7 +242,7 @@ void registerClusterImagesCommand(CLI::App& app) {
   cmd->add_option("--labels", a->labels, "text file with one ground-truth label per page: print NMI");
   cmd->add_option("-o,--output", a->output, "write the predicted labels, one per line");
   addSchemaOptions(cmd, a->params,
-                   {"seed", "device", "threads", "eta", "knn", "kc", "recluster_final", "epochs_per_period",
+                   {"seed", "device", "precision", "threads", "eta", "knn", "kc", "recluster_final", "epochs_per_period",
                     "batch_size", "learning_rate", "margin", "triplet_gamma", "negatives", "anchor_only_gradient",
                     "final_pass", "bn_train_features", "max_epochs"});
   cmd->add_flag("-q,--quiet", a->quiet, "no progress output");

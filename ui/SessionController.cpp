@@ -438,7 +438,7 @@ void SessionController::estimateTraining(const Parameters& params) {
       [params, estimate](JobContext& ctx) { *estimate = SegmentationSession::estimateTraining(params, &ctx.task()); },
       {[this, estimate] {
          Q_EMIT trainingEstimated(estimate->seconds, estimate->epochs, estimate->patchesPerSecond,
-                                  QString::fromStdString(estimate->device));
+                                  QString::fromStdString(estimate->where));
        },
        [](const QString&) {}, [] {}});
 }

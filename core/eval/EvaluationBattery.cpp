@@ -7,6 +7,7 @@
 #include "core/eval/IntensityBaselines.h"
 #include "core/eval/Nmi.h"
 #include "core/jule/ModelFile.h"
+#include "core/jule/ComputePrecision.h"
 #include "core/segment/DenseFeatureExtractor.h"
 #include "core/segment/FeatureSmoothing.h"
 #include "core/segment/GridClustering.h"
@@ -28,7 +29,7 @@ LabelVolume untrainedNetworkLabels(const EvaluationInputs& in, const TaskContext
   untrained.network = makeRandomNetwork(in.model->spec, seed, false);
   for (std::size_t m = 0; m < untrained.moreNetworks.size(); ++m)
     untrained.moreNetworks[m] = makeRandomNetwork(in.model->spec, seed + m + 1, false);
-  ModelFeatures random(untrained, v.threads);
+  ModelFeatures random(untrained, v.threads, ComputePrecision::resolve(v.precision));
   FeatureGrid rg = random.layout(*in.volume, in.layout->stride[0], in.lo, in.hi, in.layout->roi);
   random.compute(rg, in.networkInputs, ctx);
   finishFeatures(rg, *in.volume, in.params, ctx);

@@ -79,6 +79,7 @@ JuleOptions JuleOptions::fromParameters(const ParameterValues& v) {
   o.maxEpochs = v.maxEpochs;
   o.seed = static_cast<uint64_t>(v.seed);
   o.device = v.device;
+  o.precision = v.precision;
   o.threads = v.threads;
   o.gdl.ks = v.knn;
   o.gdl.kc = v.kc;
@@ -100,7 +101,7 @@ nlohmann::json optionsJson(const JuleOptions& o) {
           {"anchor_only_gradient", o.anchorOnlyGradient}, {"final_pass", o.finalPass},
           {"recluster_final", o.reclusterFinal}, {"bn_train_features", o.bnTrainModeFeatures},
           {"initial_clusters", o.initialFromNetwork ? "network" : "raw"},
-          {"max_epochs", o.maxEpochs}, {"seed", o.seed}, {"device", o.device}, {"knn", o.gdl.ks},
+          {"max_epochs", o.maxEpochs}, {"seed", o.seed}, {"device", o.device}, {"precision", o.precision}, {"knn", o.gdl.ks},
           {"kc", o.gdl.kc}, {"lambda", o.gdl.lambda}, {"lambda_min_clusters", o.gdl.lambdaMinClusters},
           {"faithful_triangular_knn", o.gdl.faithfulTriangularKnn}, {"fast_row_update", o.gdl.fastRowUpdate}};
 }
@@ -374,10 +375,12 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
   m.rng.seed(o.seed * 0x9E3779B97F4A7C15ull + 0x51ED27);
   TorchRuntime::configureThreads(o.threads);
   m.dev = torch::Device(TorchRuntime::resolveDevice(o.device));
+  const Precision precision = ComputePrecision::resolve(o.precision, m.dev.str());
   reportProgress(ctx, 0.0, "building the network");
 
   torch::manual_seed(o.seed);
   m.net = PatchNetwork(o.network);
+  m.net->setPrecision(precision);
   m.net->to(m.dev);
   m.installCancelHooks();
   m.opt = std::make_unique<torch::optim::SGD>(
@@ -499,6 +502,7 @@ JuleResult JuleTrainer::run(const float* samples, int n, const TaskContext* ctx)
   model.seed = o.seed;
   model.parameters = optionsJson(o);
   model.device = m.dev.str();
+  model.precision = ComputePrecision::name(precision);
   model.trainSeconds = result.seconds;
   for (const auto& h : m.history) model.history.push_back(periodJson(h));
   reportProgress(ctx, 1.0, "training finished");

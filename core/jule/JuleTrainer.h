@@ -45,6 +45,7 @@ struct JuleOptions {
   int maxEpochs = 1000;
   uint64_t seed = 1;
   std::string device = "auto";
+  std::string precision = "auto";  // "auto" | "fp32" | "bf16" (ComputePrecision.h)
   int threads = 0;
   GdlOptions gdl;
 

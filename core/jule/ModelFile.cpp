@@ -86,6 +86,7 @@ nlohmann::json ModelFile::describe(const JuleModel& m) {
                      {"size", m.spec.inputSize}, {"channel_means", means}, {"channel_stds", stds}}},
           {"channel_names", m.inputNames()},
           {"device", m.device},
+          {"precision", m.precision},
           {"train_seconds", m.trainSeconds},
           {"history", m.history},
           {"networks", 1 + m.moreNetworks.size()}};  // members 2.. in memberPathFor(ptPath, i)
@@ -147,6 +148,7 @@ JuleModel ModelFile::load(const std::string& ptPath) {
     m.seed = j.value("seed", uint64_t(1));
     m.history = j.value("history", nlohmann::json::array());
     m.device = j.value("device", std::string("cpu"));
+    m.precision = j.value("precision", std::string("fp32"));  // absent before issue 18: everything ran fp32
     m.trainSeconds = j.value("train_seconds", 0.0);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(jsonPath + ": incomplete model description (" + e.what() + ")");
@@ -163,6 +165,8 @@ JuleModel ModelFile::load(const std::string& ptPath) {
     m.patchMean = m.channelMean[0];
     m.patchStd = m.channelStd[0];
   }
+  if (m.precision != "fp32" && m.precision != "bf16")
+    throw InputError(jsonPath + ": unknown precision '" + m.precision + "' (fp32 or bf16)");
   if (!(m.patchStd > 0)) throw InputError(jsonPath + ": patch std must be positive");
   for (double sd : m.channelStd)
     if (!(sd > 0)) throw InputError(jsonPath + ": every channel's patch std must be positive");

@@ -3,7 +3,7 @@
 // On disk: `model.pt` (torch::save of the module's parameters and buffers) and `model.json` beside it
 // (same name, extension .json): network spec, all parameters, seed, the patch standardisation (mean,
 // std per input channel) that segmentation must reapply, the channels' names, versions and the training
-// history. A model.json written before channels existed has none of the channel fields: it is read as one
+// history, the device and the precision it was trained in. A model.json written before channels existed has none of the channel fields: it is read as one
 // channel "intensity" with the scalar patch mean/std. A model of several networks
 // (parameter `networks`) stores the others as `model.net2.pt`, `model.net3.pt`, ... listed in the JSON.
 #include <cstdint>
@@ -39,6 +39,7 @@ struct JuleModel {
   uint64_t seed = 1;
   nlohmann::json history = nlohmann::json::array();      // one object per training period
   std::string device = "cpu";                            // where it was trained
+  std::string precision = "fp32";                        // convolutions' format in training (resolved: fp32|bf16)
   double trainSeconds = 0;
 
   int channels() const { return spec.inChannels; }

@@ -1,5 +1,6 @@
 #include "core/jule/TorchRuntime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -48,17 +49,20 @@ std::string TorchRuntime::torchVersion() {
 }
 
 NetworkThroughput measureNetworkThroughput(const NetworkSpec& spec, int batch, double seconds,
-                                           const std::string& device) {
+                                           const std::string& device, Precision precision) {
   using Clock = std::chrono::steady_clock;
   torch::Device dev(TorchRuntime::resolveDevice(device));
   torch::manual_seed(1);
   PatchNetwork net(spec);
   net->to(dev);
+  if (dev.is_cuda()) precision = Precision::Fp32;  // as the trainer and the feature extractor do
+  net->setPrecision(precision);
   std::vector<int64_t> shape{batch, 1, spec.depth(), spec.inputSize, spec.inputSize};
   auto x = torch::randn(shape).to(dev);
   NetworkThroughput r;
   r.batch = batch;
   r.device = dev.str();
+  r.precision = ComputePrecision::name(precision);
   auto timeLoop = [&](auto&& step) {
     step();  // warm-up (oneDNN primitive creation)
     auto t0 = Clock::now();
@@ -88,6 +92,29 @@ NetworkThroughput measureNetworkThroughput(const NetworkSpec& spec, int batch, d
   });
   r.forwardGflops = 2.0 * spec.macsPerSample() * r.forwardSamplesPerS / 1e9;
   r.trainGflopsForwardEquiv = 2.0 * spec.macsPerSample() * r.trainSamplesPerS / 1e9;
+  r.trainGflops = 3.0 * r.trainGflopsForwardEquiv;
+  return r;
+}
+
+ConvPeak measureConvPeak(Precision precision, double seconds) {
+  using Clock = std::chrono::steady_clock;
+  torch::NoGradGuard ng;
+  const auto type = precision == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
+  torch::manual_seed(1);
+  // oneDNN's own blocked layout and dense fp32 weights: the kernel alone, without LibTorch's reorders.
+  auto x = torch::randn({64, 50, 15, 15, 15}).to_mkldnn(type);
+  auto w = torch::randn({50, 50, 5, 5, 5}) * 0.01;
+  const double flops = 2.0 * 64 * 50 * 50 * 125 * 11.0 * 11.0 * 11.0;
+  torch::conv3d(x, w);  // primitive creation
+  ConvPeak r;
+  r.precision = ComputePrecision::name(precision);
+  const auto start = Clock::now();
+  do {
+    const auto t0 = Clock::now();
+    torch::conv3d(x, w);
+    const double el = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.gflops = std::max(r.gflops, flops / el / 1e9);
+  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
   return r;
 }
 

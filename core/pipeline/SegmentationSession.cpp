@@ -29,6 +29,7 @@
 #include "core/io/SlicerSegmentationFile.h"
 #include "core/io/TiffStackReader.h"
 #include "core/io/VolumeReader.h"
+#include "core/jule/ComputePrecision.h"
 #include "core/jule/ModelFile.h"
 #include "core/jule/TorchRuntime.h"
 #include "core/pipeline/RunMemoryPlan.h"
@@ -60,8 +61,9 @@ std::string fmt(double v, int precision = 4) {
 // Parameters chosen when segmenting, not when training: a loaded model leaves them as the user set them.
 const std::set<std::string>& segmentationTimeParameters() {
   static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
-                                              "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity", "feature_whitening",
-                                              "intensity_weight", "seed",             "threads",          "device"};
+                                              "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity",
+                                              "feature_whitening", "intensity_weight", "seed",             "threads",
+                                              "device",          "precision"};
   return names;
 }
 
@@ -134,11 +136,17 @@ TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params,
   const JuleOptions o = JuleOptions::fromParameters(params);
   const ParameterValues v = params.values();
   TrainingEstimate e;
+  TorchRuntime::configureThreads(v.threads);
   e.device = TorchRuntime::resolveDevice(o.device);
-  // Measured once per network shape and device: the benchmark takes the cores for a few seconds.
+  const Precision precision = ComputePrecision::resolve(o.precision, e.device);
+  e.precision = ComputePrecision::name(precision);
+  e.threads = TorchRuntime::threads();
+  e.where = computeDescription(params);
+  // Measured once per network shape, device and precision: the benchmark takes the cores for a few seconds.
   static std::mutex cacheMutex;
   static std::map<std::string, double> throughput;
-  const std::string key = o.network.toJson().dump() + "@" + e.device + "#" + std::to_string(TorchRuntime::threads());
+  const std::string key = o.network.toJson().dump() + "@" + e.device + "#" + std::to_string(TorchRuntime::threads()) +
+                          "/" + e.precision;
   double perSecond = 0;
   {
     std::lock_guard<std::mutex> lock(cacheMutex);
@@ -147,7 +155,8 @@ TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params,
   if (perSecond <= 0) {
     reportProgress(ctx, -1, "measuring the network's speed");
     // A small batch keeps the measurement to a few steps even for the paper network on a CPU.
-    perSecond = measureNetworkThroughput(o.network, std::clamp(o.batchSize, 1, 16), 0.5, e.device).trainSamplesPerS;
+    perSecond =
+        measureNetworkThroughput(o.network, std::clamp(o.batchSize, 1, 16), 0.5, e.device, precision).trainSamplesPerS;
     std::lock_guard<std::mutex> lock(cacheMutex);
     throughput[key] = perSecond;
   }
@@ -156,6 +165,17 @@ TrainingEstimate SegmentationSession::estimateTraining(const Parameters& params,
   e.epochs = std::min(JuleTrainer::estimateRemainingEpochs(initialClusters, o), o.maxEpochs);
   if (perSecond > 0) e.seconds = double(e.epochs) * v.patches / perSecond * std::max(1, v.networks);
   return e;
+}
+
+std::string SegmentationSession::computeDescription(const Parameters& params) {
+  const ParameterValues v = params.values();
+  TorchRuntime::configureThreads(v.threads);
+  const std::string device = TorchRuntime::resolveDevice(v.device);
+  const std::string precision = ComputePrecision::name(ComputePrecision::resolve(v.precision, device));
+  if (device == "cpu")
+    return "CPU (" + std::to_string(TorchRuntime::threads()) + (TorchRuntime::threads() == 1 ? " thread, " : " threads, ") +
+           precision + ")";
+  return "CUDA (" + precision + ")";
 }
 
 SegmentationSession::SegmentationSession(const Parameters& params) : s_(std::make_unique<State>()) {
@@ -397,6 +417,7 @@ JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskCon
       std::to_string(patches.patchSize) + "×" + std::to_string(depth) + " from " +
       std::to_string(patches.candidates) + " candidates" +
       (patches.channels > 1 ? ", " + std::to_string(patches.channels) + " channels" : std::string()));
+  log("training on " + computeDescription(p));
   TaskContext tc = stageContext(ctx, 0.07, 1.0, "JULE");
   JuleResult jr = trainJuleNetworks(patches, p, events, ctx ? &tc : nullptr);
   // The model carries everything that made it, so a later run (GUI or CLI) can prepare its input the same way
@@ -515,7 +536,8 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   TorchRuntime::configureThreads(v.threads);
   const int stride = v.stride;
   const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
-  ModelFeatures extractor(*m, v.threads);
+  const Precision precision = ComputePrecision::resolve(v.precision);
+  ModelFeatures extractor(*m, v.threads, precision);
   const auto r = roi();
   auto grid = std::make_shared<FeatureGrid>(extractor.layout(*vol, stride, lo, hi, r));  // window on real intensities
   FeaturePlan plan = extractor.plan(*grid);
@@ -524,8 +546,8 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   plan.memory.require("features at stride " + std::to_string(stride),
                       "use a larger stride (--stride " + std::to_string(std::min(stride * 2, v.patchSize)) +
                           ") or a smaller region");
-  log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + ", " +
-      plan.memory.describe());
+  log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + " (" +
+      ComputePrecision::name(precision) + "), " + plan.memory.describe());
   const auto nets = networkInputs(p, vol);
   TaskContext fc = stageContext(ctx, 0.0, 0.95, "");
   extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);

@@ -70,6 +70,9 @@ struct TrainingEstimate {
   int epochs = 0;              // planned epochs over all periods (and the final pass), per network
   double patchesPerSecond = 0; // measured training throughput of the network on synthetic patches
   std::string device;          // "cpu" or "cuda"
+  std::string precision;       // "fp32" or "bf16", as resolved for this machine
+  int threads = 0;             // LibTorch threads on a CPU
+  std::string where;           // for people: "CPU (2 threads, bf16)", "CUDA (fp32)"
 };
 
 class SegmentationSession {
@@ -83,6 +86,9 @@ public:
   // The time training with `params` should take here: the period plan (from about n/4 initial clusters, JULE's
   // usual start) times the network's training throughput, measured once per network, patch and device (~2 s).
   static TrainingEstimate estimateTraining(const Parameters& params, const TaskContext* ctx = nullptr);
+  // Where the networks of `params` will run, resolved on this machine: "CPU (2 threads, bf16)", "CUDA (fp32)".
+  // InputError for a device this build cannot use.
+  static std::string computeDescription(const Parameters& params);
   ~SegmentationSession();
   SegmentationSession(const SegmentationSession&) = delete;
   SegmentationSession& operator=(const SegmentationSession&) = delete;

@@ -72,19 +72,10 @@ struct DenseFeatureExtractor::Impl {
   std::string denseWhyNot;
   std::vector<float> chMean, chInv;  // per input channel: input = (voxel - mean) * inv
 
-  // Conv blocks exactly as PatchNetworkImpl::trunk, with a cancel check after each layer so that a cancel
-  // lands within one layer of one tile.
-  torch::Tensor trunk(torch::Tensor x, const TaskContext* ctx, std::size_t layers) const {
-    const int p = spec.poolSize;
-    for (std::size_t i = 0; i < layers; ++i) {
-      const int pd = spec.poolDepth(i);
-      x = torch::relu(net->bns[i]->forward(net->convs[i]->forward(x)));
-      checkCancel(ctx);
-      // Floor pooling: where dense mode is allowed, every window a patch uses is complete (see denseExact).
-      if (spec.convs[i].poolAfter)
-        x = F::max_pool3d(x, F::MaxPool3dFuncOptions({pd, p, p}).stride({pd, p, p}).ceil_mode(false));
-    }
-    return x;
+  // The network's trunk (floor pooling: where dense mode is allowed, every window a patch uses is complete, see
+  // denseExact), with a cancel check after each layer so that a cancel lands within one layer of one tile.
+  torch::Tensor trunk(torch::Tensor x, const TaskContext* ctx) const {
+    return net->trunk(std::move(x), false, opt.precision, [ctx] { checkCancel(ctx); });
   }
 
   // Normalised features (1 x F x count) of the patches at trunk cells 0, step, 2 step, ... (z y x) of x.
@@ -92,7 +83,7 @@ struct DenseFeatureExtractor::Impl {
   // tried: strided oneDNN convolutions and gathered GEMMs were both slower than the dense convolution.)
   torch::Tensor features(torch::Tensor x, std::array<int64_t, 3> step, const torch::Tensor& headW,
                          const torch::Tensor& headB, const TaskContext* ctx) const {
-    torch::Tensor y = F::conv3d(trunk(x, ctx, net->convs.size()), headW,
+    torch::Tensor y = F::conv3d(trunk(x, ctx), headW,
                                 F::Conv3dFuncOptions().bias(headB).stride({step[0], step[1], step[2]}));
     return F::normalize(y, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-10));
   }
@@ -164,6 +155,8 @@ DenseFeatureExtractor::DenseFeatureExtractor(std::shared_ptr<PatchNetworkImpl> n
   }
   const auto params = impl_->net->parameters();
   if (!params.empty()) impl_->device = params.front().device();
+  // The bf16 layer plan was measured on CPUs; a network on a GPU computes in fp32.
+  if (impl_->device.is_cuda()) impl_->opt.precision = Precision::Fp32;
   const auto& spec = impl_->spec;
   const int w = spec.inputSize;
   impl_->extent = {w, w, spec.depth()};
@@ -507,7 +500,7 @@ void DenseFeatureExtractor::Impl::perPatch(FeatureGrid& grid, const std::vector<
           }
       }
     }
-    torch::Tensor out = net->forward(batch.slice(0, 0, b).to(device)).to(torch::kCPU).contiguous();
+    torch::Tensor out = net->forward(batch.slice(0, 0, b).to(device), opt.precision).to(torch::kCPU).contiguous();
     std::copy_n(out.data_ptr<float>(), std::size_t(b) * Fd, grid.features.data() + p0 * Fd);
   }
 }

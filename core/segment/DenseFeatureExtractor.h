@@ -25,6 +25,7 @@
 
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
+#include "core/jule/ComputePrecision.h"
 #include "core/jule/NetworkSpec.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/MemoryEstimate.h"
@@ -45,6 +46,8 @@ struct DenseFeatureOptions {
   uint64_t tileBudgetBytes = 768ull << 20;  // activations of one tile at the peak
   int batch = 64;                           // patches per forward() in per-patch mode
   int threads = 0;                          // LibTorch intra-op threads (0 = all cores)
+  // Precision of the convolutions (resolved, see ComputePrecision.h); features always come back fp32.
+  Precision precision = Precision::Fp32;
   // Assumed speed for the time estimate (multiply-adds per second), CPU and CUDA.
   double cpuMacsPerSecond = 40e9;
   double cudaMacsPerSecond = 2e12;

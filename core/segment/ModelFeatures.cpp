@@ -6,7 +6,7 @@
 
 namespace jseg {
 
-ModelFeatures::ModelFeatures(const JuleModel& model, int threads) : channelNames_(model.inputNames()) {
+ModelFeatures::ModelFeatures(const JuleModel& model, int threads, Precision precision) : channelNames_(model.inputNames()) {
   DenseFeatureOptions fo;
   fo.inputMean = model.standardized ? model.patchMean : 0.0;
   fo.inputStd = model.standardized ? model.patchStd : 1.0;
@@ -15,6 +15,7 @@ ModelFeatures::ModelFeatures(const JuleModel& model, int threads) : channelNames
     fo.channelStd = model.standardized ? model.inputStds() : std::vector<double>(channelNames_.size(), 1.0);
   }
   fo.threads = threads;
+  fo.precision = precision;
   for (const auto& net : model.networks()) {
     if (!net) throw InputError("the model has a missing network");
     extractors_.push_back(std::make_unique<DenseFeatureExtractor>(net, fo));

@@ -15,8 +15,9 @@ namespace jseg {
 
 class ModelFeatures {
 public:
-  // threads: LibTorch intra-op threads (0 = all cores). The model's networks stay shared with the caller.
-  ModelFeatures(const JuleModel& model, int threads = 0);
+  // threads: LibTorch intra-op threads (0 = all cores); precision of the convolutions (resolved). The model's
+  // networks stay shared with the caller.
+  ModelFeatures(const JuleModel& model, int threads = 0, Precision precision = Precision::Fp32);
   ~ModelFeatures();
 
   int networkCount() const { return int(extractors_.size()); }

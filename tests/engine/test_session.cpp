@@ -4,8 +4,10 @@
 // GUI call them, with the values each stage must produce, and the refusals of stages called too early.
 #include <QtTest>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,7 @@
 #include "core/io/NiftiIO.h"
 #include "core/io/SlicerColorTable.h"
 #include "core/io/SlicerSegmentationFile.h"
+#include "core/jule/ComputePrecision.h"
 #include "core/jule/ModelFile.h"
 #include "core/pipeline/SegmentationSession.h"
 #include "tests/common/TestData.h"
@@ -71,6 +74,11 @@ private Q_SLOTS:
 
     int periods = 0;
     JuleResult jr = s.train([&](const JuleEvent& e) { periods += std::holds_alternative<PeriodEvent>(e); });
+    // The log says where training ran before it starts (issue 18), and the model records the precision.
+    QVERIFY(std::find(logLines.begin(), logLines.end(),
+                      "training on " + SegmentationSession::computeDescription(s.parameters())) != logLines.end());
+    QCOMPARE(QString::fromStdString(jr.model.precision),
+             QString::fromStdString(ComputePrecision::name(ComputePrecision::resolve(s.parameters().values().precision))));
     QVERIFY(periods >= 2);
     QCOMPARE(int(jr.history.size()), periods);
     const auto model = s.model();
@@ -203,6 +211,26 @@ private Q_SLOTS:
     s.openDemo();
     QVERIFY_THROWS_EXCEPTION(InputError, s.sweepK(1, 4));
     QVERIFY_THROWS_EXCEPTION(InputError, s.paint(3));
+  }
+
+  // Issue 18: before training, the plan says where the networks will run and in which precision.
+  void computeDescriptionNamesDeviceThreadsAndPrecision() {
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    Parameters p = tinyParameters();
+    p.set("threads", cores);  // all cores, as every other test here uses: the process keeps this setting
+    p.set("device", "cpu");
+    const std::string threads = std::to_string(cores) + (cores == 1 ? " thread, " : " threads, ");
+    p.set("precision", "fp32");
+    QCOMPARE(QString::fromStdString(SegmentationSession::computeDescription(p)), QString::fromStdString("CPU (" + threads + "fp32)"));
+    p.set("precision", "bf16");
+    QCOMPARE(QString::fromStdString(SegmentationSession::computeDescription(p)), QString::fromStdString("CPU (" + threads + "bf16)"));
+    p.set("precision", "auto");
+    const std::string resolved = ComputePrecision::cpuHasFastBf16() ? "bf16" : "fp32";
+    QCOMPARE(QString::fromStdString(SegmentationSession::computeDescription(p)), QString::fromStdString("CPU (" + threads + resolved + ")"));
+    const TrainingEstimate e = SegmentationSession::estimateTraining(p);
+    QCOMPARE(QString::fromStdString(e.where), QString::fromStdString("CPU (" + threads + resolved + ")"));
+    QCOMPARE(QString::fromStdString(e.precision), QString::fromStdString(resolved));
+    QVERIFY(e.patchesPerSecond > 0);
   }
 };
 

@@ -411,6 +411,10 @@ private Q_SLOTS:
         estimate->text().contains("Expected training time with " +
                                   QString::fromStdString(SegmentationSession::defaultPreset()) + " here: about "),
         30000);
+    // ... and on what: device, threads and precision (issue 18).
+    QVERIFY2(estimate->text().endsWith(" on " + QString::fromStdString(SegmentationSession::computeDescription(
+                                                     Parameters::preset(SegmentationSession::defaultPreset()))) + ")"),
+             qPrintable(estimate->text()));
     SliceView* v = w.sliceView(ViewKind::Axial);
     vtkCamera* cam = v->renderer()->GetActiveCamera();
     const double scale0 = cam->GetParallelScale();
