@@ -2,9 +2,10 @@
 // ctest-labels: slow
 // ctest-lock: libtorch_cores
 // Issue 3's phantom check, end to end through the pipeline the CLI runs: with the `texture` preset (local3d
-// on 9³ patches, stride 1, features whitened to 16 components and smoothed over 3 voxels) JULE separates the two
-// high-mean tissues that intensity k-means merges. Seeds 1-3 measured here gave NMI 0.873 / 0.861 / 0.927 against
-// intensity k-means 0.614 (bench_quality --cases phantom); without the whitening 0.801 / 0.855 / 0.832. The bound below is +0.15: one seed, and another CPU's float
+// on 9³ patches, three networks side by side, stride 1, features whitened to 16 components and smoothed over 3
+// voxels) JULE separates the two high-mean tissues that intensity k-means merges. Seeds 1-3 measured here gave NMI
+// 0.916 / 0.883 / 0.925 against intensity k-means 0.614 (bench_quality --cases phantom); one network 0.873 / 0.861 /
+// 0.927; one network without the whitening 0.801 / 0.855 / 0.832. The bound below is +0.15: one seed, and another CPU's float
 // order takes LibTorch's training down a slightly different path. The baselines that isolate the learning
 // (untrained networks, and intensities smoothed exactly as the features are) must stay clearly below.
 #include <QtTest>

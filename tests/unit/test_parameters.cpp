@@ -68,6 +68,7 @@ private Q_SLOTS:
     QCOMPARE(texture.getInt("stride"), 1);
     QCOMPARE(texture.getInt("feature_smoothing"), 3);
     QCOMPARE(texture.getInt("feature_whitening"), 16);
+    QCOMPARE(texture.getInt("networks"), 3);
     QCOMPARE(Parameters::preset("paper").getInt("feature_whitening"), 0);  // off in the paper preset
     QCOMPARE(texture.getInt("patches"), fast.getInt("patches"));
     QCOMPARE(Parameters().getInt("feature_smoothing"), 0);  // the paper clusters the features as they are
