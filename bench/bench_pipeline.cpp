@@ -28,6 +28,7 @@
 
 #include "core/jule/TorchRuntime.h"
 #include "core/params/ParameterSchema.h"
+#include "bench/BenchArgs.h"
 #include "bench/SessionRun.h"
 
 using namespace jseg;
@@ -102,14 +103,6 @@ nlohmann::json measure(const BenchCase& bc, const std::string& preset, int strid
 
 } // namespace
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string t; std::getline(ss, t, ',');)
-    if (!t.empty()) out.push_back(t);
-  return out;
-}
-
 int main(int argc, char** argv) {
   BenchCase bc;
   bc.shared = "../shared/data";
@@ -121,7 +114,7 @@ int main(int argc, char** argv) {
     const bool hasValue = i + 1 < argc;
     if (a == "--shared" && hasValue) bc.shared = argv[++i];
     else if (a == "--truth") bc.scoreTruth = true;
-    else if (a == "--presets" && hasValue) presets = splitList(argv[++i]);
+    else if (a == "--presets" && hasValue) presets = bench::splitCommaList(argv[++i]);
     else if (a == "--volume" && hasValue) bc.volume = argv[++i], customVolume = true;
     else if (a == "--channel" && hasValue) bc.channel = argv[++i];
     else if (a == "--mask" && hasValue) bc.mask = argv[++i];
@@ -135,7 +128,7 @@ int main(int argc, char** argv) {
       const std::string v = argv[++i];
       if (v == "preset") strides.push_back(0);
       else
-        for (const auto& t : splitList(v)) strides.push_back(std::atoi(t.c_str()));
+        for (const auto& t : bench::splitCommaList(v)) strides.push_back(std::atoi(t.c_str()));
     } else {
       std::cerr << "bench_pipeline: unknown or incomplete option " << a << "\n";
       return 2;

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/BenchArgs.h"
 #include "core/eval/Nmi.h"
 #include "core/pipeline/SegmentationSession.h"
 
@@ -54,14 +55,6 @@ struct Case {
   std::string inputs;  // "flair+t1c", "flair", "t1", "demo"
   std::string preset;
 };
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string t; std::getline(ss, t, ',');)
-    if (!t.empty()) out.push_back(t);
-  return out;
-}
 
 // Opens a case's volume, channels, region and truth in a session.
 void openCase(SegmentationSession& s, const Case& c, const fs::path& data) {
@@ -115,11 +108,11 @@ int main(int argc, char** argv) {
     };
     if (a == "--seeds") {
       seeds.clear();
-      for (const auto& t : split(next())) seeds.push_back(std::stoi(t));
-    } else if (a == "--cases") caseNames = split(next());
+      for (const auto& t : bench::splitCommaList(next())) seeds.push_back(std::stoi(t));
+    } else if (a == "--cases") caseNames = bench::splitCommaList(next());
     else if (a == "--inputs") {
       bratsInputs.clear();
-      for (const auto& t : split(next())) bratsInputs.push_back(t == "both" ? "flair+t1c" : t);
+      for (const auto& t : bench::splitCommaList(next())) bratsInputs.push_back(t == "both" ? "flair+t1c" : t);
     } else if (a == "--set") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -131,7 +124,7 @@ int main(int argc, char** argv) {
       Variant var;
       var.name = v.substr(0, colon);
       if (colon != std::string::npos)
-        for (const auto& kv : split(v.substr(colon + 1))) {
+        for (const auto& kv : bench::splitCommaList(v.substr(colon + 1))) {
           const auto eq = kv.find('=');
           if (eq == std::string::npos) throw std::runtime_error("--variant needs NAME:name=value,...");
           var.overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
