@@ -7,9 +7,9 @@
 //   phantom                        the built-in demo phantom (texture preset)
 // For each case and seed: JULE is trained and segments exactly as `juleseg-cli run` does; the evaluation
 // battery scores every baseline the CLI prints beside it (same window, region, K and back-end), and the untrained
-// networks. Per row: NMI of each method, the best intensity baseline and JULE's margin over it, the
-// silhouette of JULE's features at K (an unsupervised criterion), and the seconds. Per case, a summary: mean and
-// spread over seeds, the stability of JULE's labels across seeds (mean pairwise NMI between the seeds' labels,
+// networks. Per row: NMI of each method, the best intensity baseline and JULE's margin over it, two
+// unsupervised criteria (the silhouette of JULE's features at K, the agreement of its networks' own
+// segmentations), and the seconds. Per case, a summary: mean and spread over seeds, the stability of JULE's labels across seeds (mean pairwise NMI between the seeds' labels,
 // which needs no truth), and whether issue 13's goal for that case is met.
 // Usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] [--inputs both,flair]
 //                      [--set name=value ...] [--variant NAME:name=value,name=value ...] [--data DIR]
@@ -196,6 +196,8 @@ int main(int argc, char** argv) {
         row["best_intensity_baseline"] = bestName;
         row["margin"] = round3(juleNmi - best);
         row["silhouette"] = round3(sweep->entries.at(0).silhouette);
+        // Needs no truth either: how far the networks' own segmentations agree (NetworkAgreement.h).
+        if (const auto a = s.networkAgreement(); a.networks > 1) row["network_agreement"] = round3(a.mean);
         row["seconds"] = std::round(seconds);  // training + this variant's features, clustering and scoring
         std::cout << row.dump() << std::endl;
         results[vi].jule.push_back(juleNmi);

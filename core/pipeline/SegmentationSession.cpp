@@ -58,6 +58,18 @@ std::string fmt(double v, int precision = 4) {
   return o.str();
 }
 
+// "network agreement at K = 3: ..." for the log: the criterion and what it means, so a user can read it without
+// the docs.
+std::string describeAgreement(const NetworkAgreementResult& a) {
+  std::string pairs;
+  for (double v : a.pairs) pairs += (pairs.empty() ? "" : ", ") + fmt(v, 3);
+  return "network agreement at K = " + std::to_string(a.k) + ": NMI " + fmt(a.mean, 3) + " between the " +
+         std::to_string(a.networks) + " networks' own segmentations (pairs " + pairs + "; " +
+         std::to_string(a.points) + " grid points" +
+         (a.thinning > 1 ? ", every " + std::to_string(a.thinning) + "th along each axis" : "") +
+         "). Needs no truth: 1 = the same regions whatever the seed, low = they depend on it";
+}
+
 // Parameters chosen when segmenting, not when training: a loaded model leaves them as the user set them.
 const std::set<std::string>& segmentationTimeParameters() {
   static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
@@ -109,6 +121,7 @@ struct SegmentationSession::State {
   std::string modelPath;
   std::shared_ptr<const FeatureGrid> grid;
   FeatureMode featureMode = FeatureMode::Dense;
+  NetworkAgreementResult agreement;  // of the features' networks (networks = 0: one network)
   std::shared_ptr<const KSweepResult> sweep;
   std::map<int, std::vector<float>> extraCentroids;  // previews of K outside the sweep
   std::shared_ptr<const LabelVolume> labels;
@@ -118,6 +131,7 @@ struct SegmentationSession::State {
 
   void dropFeatures() {
     grid.reset();
+    agreement = {};
     sweep.reset();
     extraCentroids.clear();
     dropLabels();
@@ -549,8 +563,13 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + " (" +
       ComputePrecision::name(precision) + "), " + plan.memory.describe());
   const auto nets = networkInputs(p, vol);
-  TaskContext fc = stageContext(ctx, 0.0, 0.95, "");
+  TaskContext fc = stageContext(ctx, 0.0, 0.85, "");
   extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);
+  // Before the grid is finished in place: each network's own block, finished and clustered alone.
+  TaskContext ac = stageContext(ctx, 0.85, 0.95, "");
+  const NetworkAgreementResult agreement =
+      NetworkAgreement().measure(*grid, int(m->networks().size()), *vol, p, v.k, ctx ? &ac : nullptr);
+  if (agreement.networks > 1) log(describeAgreement(agreement));
   if (v.featureWhitening > 0)
     log("feature whitening to " + std::to_string(std::min(v.featureWhitening, grid->dim)) + " principal components");
   if (v.featureSmoothing > 0)
@@ -563,12 +582,18 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   s_->dropFeatures();
   s_->grid = std::move(grid);
   s_->featureMode = plan.mode;
+  s_->agreement = agreement;
   s_->timings["features_s"] = since(t0);
 }
 
 std::shared_ptr<const FeatureGrid> SegmentationSession::features() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return s_->grid;
+}
+
+NetworkAgreementResult SegmentationSession::networkAgreement() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_->agreement;
 }
 
 // ---------------------------------------------------------------- K
@@ -987,6 +1012,10 @@ std::vector<std::string> SegmentationSession::writeOutputFiles(const OutputOptio
       for (const auto& e : s_->sweep->entries)
         sweepJson.push_back({{"k", e.k}, {"inertia", e.inertia}, {"silhouette", e.silhouette}, {"seconds", e.seconds}});
     run["k_sweep"] = sweepJson;
+    if (s_->agreement.networks > 1)
+      run["network_agreement"] = {{"k", s_->agreement.k},          {"mean_nmi", s_->agreement.mean},
+                                  {"pairs", s_->agreement.pairs},  {"points", s_->agreement.points},
+                                  {"thinning", s_->agreement.thinning}, {"seconds", s_->agreement.seconds}};
     run["nmi"] = s_->scores;
     if (!s_->truthPath.empty()) run["truth"] = s_->truthPath;
     run["timings"] = s_->timings;

@@ -38,6 +38,7 @@
 #include "core/params/ParameterSchema.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/KSweep.h"
+#include "core/segment/NetworkAgreement.h"
 
 namespace jseg {
 
@@ -147,6 +148,9 @@ public:
   // plan first.
   void extractFeatures(const TaskContext* ctx = nullptr);
   std::shared_ptr<const FeatureGrid> features() const;
+  // With several networks: how far their own segmentations agree at the parameters' K (NetworkAgreement.h), a
+  // criterion that needs no truth, measured by extractFeatures. networks = 0 with one network or no features.
+  NetworkAgreementResult networkAgreement() const;
 
   // ---- K
   // k-means for K = kMin..kMax (kMax capped at the grid's size): inertia, silhouette and centroids.

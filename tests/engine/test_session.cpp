@@ -94,6 +94,7 @@ private Q_SLOTS:
     QVERIFY(grid != nullptr);
     QCOMPARE(grid->stride[0], 3);
     QVERIFY(grid->count() > 5000);
+    QCOMPARE(s.networkAgreement().networks, 0);  // one network: nothing to compare
 
     const auto sweep = s.sweepK(2, 5);
     QCOMPARE(int(sweep->entries.size()), 4);
@@ -188,6 +189,44 @@ private Q_SLOTS:
     again.openDemo();
     QVERIFY(again.features() == nullptr && again.labels() == nullptr);
     QVERIFY(again.model() != nullptr);
+  }
+
+  void twoNetworksReportTheirAgreement() {
+    // With `networks` = 2 the features' networks are compared on the grid (NetworkAgreement): the log and run.json
+    // carry the criterion; one network carries none (everyStageOnThePhantom). The phantom's tissues are real, so
+    // two seeds find regions that overlap well beyond chance (measured 0.56).
+    const std::string dir = test::tempDir("session-agreement");
+    Parameters p = tinyParameters();
+    p.set("networks", 2);
+    SegmentationSession s(p);
+    std::vector<std::string> logLines;
+    s.setLog([&](const std::string& l) { logLines.push_back(l); });
+    s.openDemo();
+    QCOMPARE(s.networkAgreement().networks, 0);
+    s.train();
+    s.extractFeatures();
+    const NetworkAgreementResult a = s.networkAgreement();
+    QCOMPARE(a.networks, 2);
+    QCOMPARE(a.k, 3);
+    QCOMPARE(a.pairs.size(), std::size_t(1));
+    QCOMPARE(a.mean, a.pairs[0]);
+    QCOMPARE(a.points, s.features()->count());  // a small grid is not thinned
+    qInfo("agreement of two networks on the phantom: %.4f", a.mean);
+    QVERIFY2(a.mean > 0.3 && a.mean <= 1.0, qPrintable(QString::number(a.mean)));
+    QVERIFY(std::any_of(logLines.begin(), logLines.end(), [](const std::string& l) {
+      return l.rfind("network agreement at K = 3: NMI ", 0) == 0;
+    }));
+    s.paint(3);
+    OutputOptions out;
+    out.folder = dir;
+    out.overlays = false;
+    s.writeOutputs(out);
+    const auto run = nlohmann::json::parse(test::readFileBytes(dir + "/run.json"));
+    QCOMPARE(run["network_agreement"]["mean_nmi"].get<double>(), a.mean);
+    QCOMPARE(run["network_agreement"]["pairs"].size(), std::size_t(1));
+    // A new volume drops the criterion with the features.
+    s.openDemo();
+    QCOMPARE(s.networkAgreement().networks, 0);
   }
 
   void truthOnAnotherGridIsRefused() {
