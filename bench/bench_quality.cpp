@@ -9,8 +9,9 @@
 // battery scores every baseline the CLI prints beside it (same window, region, K and back-end), and the untrained
 // networks. Per row: NMI of each method, the best intensity baseline and JULE's margin over it, two
 // unsupervised criteria (the silhouette of JULE's features at K, the agreement of its networks' own
-// segmentations), and the seconds. Per case, a summary: mean and spread over seeds, the stability of JULE's labels across seeds (mean pairwise NMI between the seeds' labels,
-// which needs no truth), and whether issue 13's goal for that case is met.
+// segmentations), and the seconds. Per case, a summary: mean and spread over seeds, the stability of JULE's
+// labels across seeds (mean pairwise NMI between the seeds' labels, which needs no truth), and whether issue 13's
+// goal for that case is met.
 // Usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] [--inputs both,flair]
 //                      [--set name=value ...] [--variant NAME:name=value,name=value ...] [--data DIR]
 //   DIR: the shared data folder (../shared/data). --set changes the preset for every run. Each --variant adds a

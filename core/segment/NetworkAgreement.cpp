@@ -41,8 +41,8 @@ NetworkAgreementResult NetworkAgreement::measure(const FeatureGrid& raw, int net
   NetworkAgreementResult r;
   if (networks < 2) return r;
   if (raw.dim % networks != 0 || raw.hasIntensityColumn)
-    throw InputError("network agreement needs " + std::to_string(networks) + " equal blocks of unfinished features, got " +
-                     std::to_string(raw.dim) + " columns");
+    throw InputError("network agreement needs " + std::to_string(networks) +
+                     " equal blocks of unfinished features, got " + std::to_string(raw.dim) + " columns");
   int f = 1;
   while (raw.count() / (std::size_t(f) * f * f) > maxPoints_) f *= 2;
   // Thinning first keeps the copy small; only one network's block is held at a time beside it.

@@ -2,12 +2,13 @@
 // ctest-labels: slow
 // ctest-lock: libtorch_cores
 // Issue 3's phantom check, end to end through the pipeline the CLI runs: with the `texture` preset (local3d
-// on 9³ patches, three networks side by side, stride 1, features whitened to 16 components and smoothed over 3
+// on 9³ patches, three networks side by side, stride 1, features whitened to 16 components and smoothed over 8
 // voxels) JULE separates the two high-mean tissues that intensity k-means merges. Seeds 1-3 measured here gave NMI
-// 0.916 / 0.883 / 0.925 against intensity k-means 0.614 (bench_quality --cases phantom); one network 0.873 / 0.861 /
-// 0.927; one network without the whitening 0.801 / 0.855 / 0.832. The bound below is +0.15: one seed, and another CPU's float
-// order takes LibTorch's training down a slightly different path. The baselines that isolate the learning
-// (untrained networks, and intensities smoothed exactly as the features are) must stay clearly below.
+// 0.905 / 0.879 / 0.908 against intensity k-means 0.614 (bench_quality --cases phantom); untrained networks
+// finished the same way 0.813 / 0.844 / 0.851. Smoothed over 3 voxels (the preset before): 0.916 / 0.883 / 0.925,
+// untrained 0.72-0.76. The bound below is +0.15: one seed, and another CPU's float order takes LibTorch's training
+// down a slightly different path. The baselines that isolate the learning (untrained networks, and intensities
+// smoothed exactly as the features are) must stay below: the untrained networks by 0.05 (measured +0.09, seed 1).
 #include <QtTest>
 
 #include <map>
@@ -38,8 +39,8 @@ private Q_SLOTS:
     QVERIFY(nmi["intensity_kmeans"] > 0.55 && nmi["intensity_kmeans"] < 0.67);  // the merge: about 0.61
     QVERIFY(nmi["jule"] >= nmi["intensity_kmeans"] + 0.15);
     QVERIFY(nmi["jule"] >= nmi["smoothed_intensity_kmeans"] + 0.15);
-    QVERIFY(nmi["jule"] >= nmi["untrained_network"] + 0.08);
-    QCOMPARE(session.parameters().getInt("feature_smoothing"), 3);
+    QVERIFY(nmi["jule"] >= nmi["untrained_network"] + 0.05);
+    QCOMPARE(session.parameters().getInt("feature_smoothing"), 8);
   }
 };
 

@@ -66,7 +66,7 @@ private Q_SLOTS:
     QCOMPARE(texture.getString("network"), std::string("local3d"));
     QCOMPARE(texture.getInt("patch_size"), 9);
     QCOMPARE(texture.getInt("stride"), 1);
-    QCOMPARE(texture.getInt("feature_smoothing"), 3);
+    QCOMPARE(texture.getInt("feature_smoothing"), 8);
     QCOMPARE(texture.getInt("feature_whitening"), 16);
     QCOMPARE(texture.getInt("networks"), 3);
     QCOMPARE(Parameters::preset("paper").getInt("feature_whitening"), 0);  // off in the paper preset
