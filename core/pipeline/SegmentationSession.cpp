@@ -66,7 +66,9 @@ std::string describeAgreement(const NetworkAgreementResult& a) {
   return "network agreement at K = " + std::to_string(a.k) + ": NMI " + fmt(a.mean, 3) + " between the " +
          std::to_string(a.networks) + " networks' own segmentations (pairs " + pairs + "; " +
          std::to_string(a.points) + " grid points" +
-         (a.thinning > 1 ? ", every " + std::to_string(a.thinning) + "th along each axis" : "") +
+         (a.thinning > 1 ? ", every " + (a.thinning == 2 ? std::string("2nd") : std::to_string(a.thinning) + "th") +
+                               " along each axis"
+                         : "") +
          "). Needs no truth: 1 = the same regions whatever the seed, low = they depend on it";
 }
 
@@ -569,7 +571,6 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   TaskContext ac = stageContext(ctx, 0.85, 0.95, "");
   const NetworkAgreementResult agreement =
       NetworkAgreement().measure(*grid, int(m->networks().size()), *vol, p, v.k, ctx ? &ac : nullptr);
-  if (agreement.networks > 1) log(describeAgreement(agreement));
   if (v.featureWhitening > 0)
     log("feature whitening to " + std::to_string(std::min(v.featureWhitening, grid->dim)) + " principal components");
   if (v.featureSmoothing > 0)
@@ -577,6 +578,7 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
         std::to_string(smoothing.latticeRadius(stride)) + " grid steps)");
   TaskContext sc = stageContext(ctx, 0.95, 1.0, "");
   finishFeatures(*grid, *vol, p, ctx ? &sc : nullptr);
+  if (agreement.networks > 1) log(describeAgreement(agreement));  // after the finishing it repeats per network
   std::lock_guard<std::mutex> lock(mutex_);
   if (s_->volume != vol || s_->model != m) throw CancelledError();  // superseded while it ran
   s_->dropFeatures();
