@@ -32,7 +32,9 @@ LabelVolume untrainedNetworkLabels(const EvaluationInputs& in, const TaskContext
   ModelFeatures random(untrained, v.threads, ComputePrecision::resolve(v.precision));
   FeatureGrid rg = random.layout(*in.volume, in.layout->stride[0], in.lo, in.hi, in.layout->roi);
   random.compute(rg, in.networkInputs, ctx);
-  finishFeatures(rg, *in.volume, in.params, ctx);
+  std::vector<const Volume*> channels{in.volume};
+  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
+  finishFeatures(rg, channels, in.params, ctx);
   return paintGridKMeans(rg, *in.volume, in.k, in.params, ctx);
 }
 

@@ -569,15 +569,18 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);
   // Before the grid is finished in place: each network's own block, finished and clustered alone.
   TaskContext ac = stageContext(ctx, 0.85, 0.95, "");
+  const auto more = moreChannels();
+  std::vector<const Volume*> channels{vol.get()};
+  for (const auto& c : more) channels.push_back(c.get());
   const NetworkAgreementResult agreement =
-      NetworkAgreement().measure(*grid, int(m->networks().size()), *vol, p, v.k, ctx ? &ac : nullptr);
+      NetworkAgreement().measure(*grid, int(m->networks().size()), channels, p, v.k, ctx ? &ac : nullptr);
   if (v.featureWhitening > 0)
     log("feature whitening to " + std::to_string(std::min(v.featureWhitening, grid->dim)) + " principal components");
   if (v.featureSmoothing > 0)
     log("feature smoothing over " + std::to_string(v.featureSmoothing) + " voxels (" +
         std::to_string(smoothing.latticeRadius(stride)) + " grid steps)");
   TaskContext sc = stageContext(ctx, 0.95, 1.0, "");
-  finishFeatures(*grid, *vol, p, ctx ? &sc : nullptr);
+  finishFeatures(*grid, channels, p, ctx ? &sc : nullptr);
   if (agreement.networks > 1) log(describeAgreement(agreement));  // after the finishing it repeats per network
   std::lock_guard<std::mutex> lock(mutex_);
   if (s_->volume != vol || s_->model != m) throw CancelledError();  // superseded while it ran

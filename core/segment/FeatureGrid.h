@@ -47,8 +47,9 @@ struct FeatureGrid {
   int dim = 0;                  // features per point (network features, + 1 with the intensity column)
   std::vector<float> features;  // count() x dim, row-major
 
-  bool hasIntensityColumn = false;
-  double intensityWeight = 0, intensityMean = 0, intensityStd = 1;  // of the appended column
+  bool hasIntensityColumn = false;  // intensity columns are appended, the last `intensityColumns` of a row
+  int intensityColumns = 0;         // one per channel (appendIntensityColumns), 1 from appendIntensityColumn
+  double intensityWeight = 0, intensityMean = 0, intensityStd = 1;  // of the (first) appended column
 
   std::size_t count() const { return centres.size(); }
   const float* row(std::size_t i) const { return features.data() + i * static_cast<std::size_t>(dim); }
@@ -137,32 +138,43 @@ struct FeatureGrid {
     return g;
   }
 
-  // feature_intensity: appends the centre voxel's intensity, standardised over the grid points (zero mean,
-  // unit deviation) and scaled by `weight`, as one more column; the CNN rows are unit-norm, so `weight`
-  // is its influence relative to them.
-  void appendIntensityColumn(const Volume& vol, double weight) {
-    if (hasIntensityColumn) throw InputError("the grid already has an intensity column");
+  // feature_intensity: appends the centre voxel's intensity of each of `channels`, each standardised over the grid
+  // points (zero mean, unit deviation) and scaled by `weight`, one column per channel; the CNN rows are unit-norm
+  // (or whitened), so `weight` is each channel's influence relative to them. Why every channel: with FLAIR + T1c
+  // the regions of a glioma follow T1c's intensity more than FLAIR's, and only the first channel's column would
+  // leave that out.
+  void appendIntensityColumns(const std::vector<const Volume*>& channels, double weight) {
+    if (hasIntensityColumn) throw InputError("the grid already has intensity columns");
     const std::size_t n = count();
-    double sum = 0, sq = 0;
-    for (const auto& c : centres) {
-      double v = vol.at(c[0], c[1], c[2]);
-      sum += v;
-      sq += v * v;
+    const int add = int(channels.size());
+    std::vector<float> out(n * static_cast<std::size_t>(dim + add));
+    for (std::size_t i = 0; i < n; ++i)
+      std::copy_n(features.data() + i * dim, dim, out.data() + i * (dim + add));
+    for (int ch = 0; ch < add; ++ch) {
+      const Volume& vol = *channels[std::size_t(ch)];
+      double sum = 0, sq = 0;
+      for (const auto& c : centres) {
+        double v = vol.at(c[0], c[1], c[2]);
+        sum += v;
+        sq += v * v;
+      }
+      const double mean = n ? sum / double(n) : 0.0;
+      const double var = n ? std::max(0.0, sq / double(n) - mean * mean) : 0.0;
+      const double sd = var > 0 ? std::sqrt(var) : 1.0;
+      if (ch == 0) intensityMean = mean, intensityStd = sd;
+      for (std::size_t i = 0; i < n; ++i) {
+        double v = vol.at(centres[i][0], centres[i][1], centres[i][2]);
+        out[i * (dim + add) + dim + ch] = static_cast<float>(weight * (v - mean) / sd);
+      }
     }
-    intensityMean = n ? sum / double(n) : 0.0;
-    double var = n ? std::max(0.0, sq / double(n) - intensityMean * intensityMean) : 0.0;
-    intensityStd = var > 0 ? std::sqrt(var) : 1.0;
     intensityWeight = weight;
-    std::vector<float> out(n * static_cast<std::size_t>(dim + 1));
-    for (std::size_t i = 0; i < n; ++i) {
-      std::copy_n(features.data() + i * dim, dim, out.data() + i * (dim + 1));
-      double v = vol.at(centres[i][0], centres[i][1], centres[i][2]);
-      out[i * (dim + 1) + dim] = static_cast<float>(weight * (v - intensityMean) / intensityStd);
-    }
     features.swap(out);
-    ++dim;
-    hasIntensityColumn = true;
+    dim += add;
+    intensityColumns = add;
+    hasIntensityColumn = add > 0;
   }
+  // The same for one volume (one column).
+  void appendIntensityColumn(const Volume& vol, double weight) { appendIntensityColumns({&vol}, weight); }
 };
 
 } // namespace jseg

@@ -81,7 +81,7 @@ void FeatureSmoothing::apply(FeatureGrid& grid, const TaskContext* ctx) const {
   for (std::size_t i = 0; i < n; ++i) counts[std::size_t(grid.lattice[i])] = 1.f;
   boxFilter(counts, line, dims, r);
 
-  const int columns = grid.hasIntensityColumn ? grid.dim - 1 : grid.dim;
+  const int columns = grid.hasIntensityColumn ? grid.dim - std::max(1, grid.intensityColumns) : grid.dim;
   const std::size_t dim = std::size_t(grid.dim);
   const int workers = std::max(1, std::min(resolveThreadCount(threads_), columns));
   std::atomic<int> next{0}, done{0};

@@ -9,11 +9,16 @@
 
 namespace jseg {
 
-void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx) {
+void finishFeatures(FeatureGrid& grid, const std::vector<const Volume*>& channels, const Parameters& params,
+                    const TaskContext* ctx) {
   const ParameterValues v = params.values();
   FeatureWhitening(v.featureWhitening, v.threads).apply(grid, ctx);
   FeatureSmoothing(v.featureSmoothing, v.threads).apply(grid, ctx);
-  if (v.featureIntensity) grid.appendIntensityColumn(vol, v.intensityWeight);
+  if (v.featureIntensity) grid.appendIntensityColumns(channels, v.intensityWeight);
+}
+
+void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx) {
+  finishFeatures(grid, std::vector<const Volume*>{&vol}, params, ctx);
 }
 
 KMeansOptions kmeansOptions(const Parameters& p, int k) {

@@ -14,7 +14,11 @@
 
 namespace jseg {
 
-// feature_whitening, feature_smoothing, then the feature_intensity column (intensities of `vol`).
+// feature_whitening, feature_smoothing, then the feature_intensity columns (one per channel: `channels`, the first
+// being the volume the window applies to).
+void finishFeatures(FeatureGrid& grid, const std::vector<const Volume*>& channels, const Parameters& params,
+                    const TaskContext* ctx = nullptr);
+// The same for one channel.
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx = nullptr);
 
 // The schema's k-means settings (restarts, iterations, seed, threads) for K = k.

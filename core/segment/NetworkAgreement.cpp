@@ -51,8 +51,9 @@ FeatureGrid NetworkAgreement::thinned(const FeatureGrid& grid, int f) {
   return g;
 }
 
-NetworkAgreementResult NetworkAgreement::measure(const FeatureGrid& raw, int networks, const Volume& vol,
-                                                 const Parameters& params, int k, const TaskContext* ctx) const {
+NetworkAgreementResult NetworkAgreement::measure(const FeatureGrid& raw, int networks,
+                                                 const std::vector<const Volume*>& channels, const Parameters& params,
+                                                 int k, const TaskContext* ctx) const {
   const auto t0 = std::chrono::steady_clock::now();
   NetworkAgreementResult r;
   if (networks < 2) return r;
@@ -83,7 +84,7 @@ NetworkAgreementResult NetworkAgreement::measure(const FeatureGrid& raw, int net
       for (int c = 0; c < blockDim; ++c) dst[c] = unscale * src[c];
     }
     TaskContext sub = stageContext(ctx, double(m) / networks, double(m + 1) / networks, "");
-    finishFeatures(g, vol, params, ctx ? &sub : nullptr);
+    finishFeatures(g, channels, params, ctx ? &sub : nullptr);
     const KMeansResult km = clusterGrid(g, k, params, ctx ? &sub : nullptr);
     labels.emplace_back(km.labels.begin(), km.labels.end());
   }

@@ -42,8 +42,9 @@ public:
   // 1/sqrt(networks), as ModelFeatures writes them). `params` gives the finishing and k-means settings; `k`
   // the number of regions. Returns networks = 0 for one network. InputError when dim is not a multiple of
   // networks or when fewer points than K remain.
-  NetworkAgreementResult measure(const FeatureGrid& raw, int networks, const Volume& vol, const Parameters& params,
-                                 int k, const TaskContext* ctx = nullptr) const;
+  // `channels`: the volume and its further channels, for the intensity columns (feature_intensity).
+  NetworkAgreementResult measure(const FeatureGrid& raw, int networks, const std::vector<const Volume*>& channels,
+                                 const Parameters& params, int k, const TaskContext* ctx = nullptr) const;
 
   // The grid's points on every f-th lattice point along each axis (stride f times the grid's), features
   // copied; the lattice indices are those of the coarser lattice. f = 1 returns a copy.

@@ -107,6 +107,30 @@ private Q_SLOTS:
     compareWithin({g.features[0], g.features[2], g.features[4], g.features[6]}, {0.f, 0.f, 8.f / 3.f, 4.f}, 1e-6f);
   }
 
+  void oneIntensityColumnPerChannelIsKept() {
+    // feature_intensity with two channels: two standardised columns, weighted, and smoothing leaves both alone.
+    Volume v = makeVolume(4, 1, 1, 100);
+    v.voxels = {100, 200, 300, 400};
+    Volume t1c = v;
+    t1c.voxels = {10, 10, 30, 30};  // mean 20, sd 10
+    FeatureGrid g = gridOf(v, 1, 1, {0, 0, 0, 8});
+    g.appendIntensityColumns({&v, &t1c}, 2.0);
+    QCOMPARE(g.dim, 3);
+    QCOMPARE(g.intensityColumns, 2);
+    QVERIFY(g.hasIntensityColumn);
+    compareWithin({g.features[2], g.features[5], g.features[8], g.features[11]}, {-2.f, -2.f, 2.f, 2.f}, 1e-6f);
+    const float sd = float(std::sqrt(12500.0));  // of 100..400
+    QVERIFY(std::abs(g.features[1] - 2.f * (100.f - 250.f) / sd) < 1e-5f);
+    const std::vector<float> before = g.features;
+    FeatureSmoothing(1).apply(g);
+    for (std::size_t i = 0; i < 4; ++i) {
+      QCOMPARE(g.features[i * 3 + 1], before[i * 3 + 1]);
+      QCOMPARE(g.features[i * 3 + 2], before[i * 3 + 2]);
+    }
+    compareWithin({g.features[0], g.features[3], g.features[6], g.features[9]}, {0.f, 0.f, 8.f / 3.f, 4.f}, 1e-6f);
+    QVERIFY_THROWS_EXCEPTION(InputError, g.appendIntensityColumn(v, 1.0));  // once only
+  }
+
   void equalsBruteForceOnAMaskedVolume() {
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> u(-1, 1);

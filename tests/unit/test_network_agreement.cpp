@@ -73,7 +73,7 @@ private Q_SLOTS:
   void networksThatSeeTheRegionsAgreeNoiseDoesNot() {
     const Volume v = halves();
     const FeatureGrid g = gridWithBlocks(v, {true, true, false}, 1);
-    const auto r = NetworkAgreement().measure(g, 3, v, plain(), 2);
+    const auto r = NetworkAgreement().measure(g, 3, {&v}, plain(), 2);
     QCOMPARE(r.networks, 3);
     QCOMPARE(r.k, 2);
     QCOMPARE(r.points, std::size_t(kSide) * kSide * kSide);
@@ -90,7 +90,7 @@ private Q_SLOTS:
     FeatureGrid g = gridWithBlocks(v, {true, true}, 2);
     for (std::size_t p = 0; p < g.count(); ++p)  // network 1 := network 0
       for (int c = 0; c < 2; ++c) g.features[p * 4 + 2 + std::size_t(c)] = g.features[p * 4 + std::size_t(c)];
-    const auto r = NetworkAgreement().measure(g, 2, v, plain(), 2);
+    const auto r = NetworkAgreement().measure(g, 2, {&v}, plain(), 2);
     QCOMPARE(r.pairs.size(), std::size_t(1));
     QVERIFY(std::abs(r.mean - 1.0) < 1e-9);
   }
@@ -108,8 +108,8 @@ private Q_SLOTS:
     }
     Parameters smooth = plain();
     smooth.set("feature_smoothing", 3);
-    const double raw = NetworkAgreement().measure(g, 2, v, plain(), 2).mean;
-    const double smoothed = NetworkAgreement().measure(g, 2, v, smooth, 2).mean;
+    const double raw = NetworkAgreement().measure(g, 2, {&v}, plain(), 2).mean;
+    const double smoothed = NetworkAgreement().measure(g, 2, {&v}, smooth, 2).mean;
     QVERIFY2(raw < 0.5, qPrintable(QString::number(raw)));
     QVERIFY2(smoothed > 0.9, qPrintable(QString::number(smoothed)));
   }
@@ -117,7 +117,7 @@ private Q_SLOTS:
   void bigGridsAreThinnedOnTheLattice() {
     const Volume v = halves();
     const FeatureGrid g = gridWithBlocks(v, {true, true, false}, 4);
-    const auto r = NetworkAgreement(1000).measure(g, 3, v, plain(), 2);
+    const auto r = NetworkAgreement(1000).measure(g, 3, {&v}, plain(), 2);
     QCOMPARE(r.thinning, 2);
     QCOMPARE(r.points, std::size_t(1000));  // every 2nd of 20 along each axis
     QVERIFY(r.pairs[0] > 0.95);
@@ -138,7 +138,7 @@ private Q_SLOTS:
 
   void oneNetworkHasNothingToCompare() {
     const Volume v = halves();
-    const auto r = NetworkAgreement().measure(gridWithBlocks(v, {true}, 5), 1, v, plain(), 2);
+    const auto r = NetworkAgreement().measure(gridWithBlocks(v, {true}, 5), 1, {&v}, plain(), 2);
     QCOMPARE(r.networks, 0);
     QVERIFY(r.pairs.empty());
   }
@@ -146,7 +146,7 @@ private Q_SLOTS:
   void blocksMustDivideTheColumns() {
     const Volume v = halves();
     FeatureGrid g = gridWithBlocks(v, {true, true}, 6);  // 4 columns
-    QVERIFY_THROWS_EXCEPTION(InputError, NetworkAgreement().measure(g, 3, v, plain(), 2));
+    QVERIFY_THROWS_EXCEPTION(InputError, NetworkAgreement().measure(g, 3, {&v}, plain(), 2));
   }
 };
 
