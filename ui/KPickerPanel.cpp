@@ -81,6 +81,13 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
   row->addWidget(apply_);
   row->addStretch();
   lay->addLayout(row);
+  agreement_ = new QLabel;
+  agreement_->setWordWrap(true);
+  agreement_->setToolTip("Each network's features clustered alone at K, compared pairwise (mean NMI). Needs no truth: "
+                         "near 1 the regions are the same whatever the seed. Smoothing raises it, so compare runs "
+                         "with the same smoothing only.");
+  agreement_->hide();
+  lay->addWidget(agreement_);
   k_->setEnabled(false);
   apply_->setEnabled(false);
   connect(k_, &QSpinBox::valueChanged, this, [this](int k) {
@@ -92,6 +99,13 @@ KPickerPanel::KPickerPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void KPickerPanel::setStatus(const QString& s) { status_->setText(s); }
+
+void KPickerPanel::setAgreement(const QString& text) {
+  agreement_->setText(text);
+  agreement_->setVisible(!text.isEmpty());
+}
+
+QString KPickerPanel::agreement() const { return agreement_->text(); }
 
 void KPickerPanel::clear() {
   points_.clear();

@@ -30,6 +30,9 @@ public:
   QPushButton* featuresButton() const { return features_; }
   QPushButton* applyButton() const { return apply_; }
   void setStatus(const QString& s);
+  // The networks' agreement (a criterion without truth, NetworkAgreement.h) under the chart; empty hides it.
+  void setAgreement(const QString& text);
+  QString agreement() const;
 
 Q_SIGNALS:
   void kChanged(int k);
@@ -39,6 +42,7 @@ private:
   QPushButton* apply_;
   QSpinBox* k_;
   QLabel* status_;
+  QLabel* agreement_;
   QLineSeries* inertia_;
   QLineSeries* silhouette_;
   QScatterSeries* marker_;

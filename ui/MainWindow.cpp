@@ -244,6 +244,7 @@ void MainWindow::connectController() {
               return;
             }
             kpicker_->setCurve(curve, best);
+            kpicker_->setAgreement(controller_->agreementDescription());
             if (auto* d = findChild<QDockWidget*>("KPickerDock")) d->raise();
             controller_->previewK(kpicker_->k(), model_->cursor());
             Q_EMIT featuresReady(true);

@@ -75,6 +75,16 @@ void SessionController::showChannel(int index) {
 
 Parameters SessionController::parameters() const { return session_->parameters(); }
 
+QString SessionController::agreementDescription() const {
+  const NetworkAgreementResult a = session_->networkAgreement();
+  if (a.networks < 2) return {};
+  return QString("Networks agree: NMI %1 at K = %2 (%3 networks' own segmentations; 1 = the same regions whatever "
+                 "the seed)")
+      .arg(a.mean, 0, 'f', 2)
+      .arg(a.k)
+      .arg(a.networks);
+}
+
 QString SessionController::modelDescription() const {
   const auto m = session_->model();
   if (!m) return {};

@@ -95,6 +95,8 @@ public:
   Parameters parameters() const;  // the session's (after a demo or a loaded model, what they set)
   // "small3d on 15³ patches, 1 network, trained on demo:phantom (96×96×96), fast-like settings: ..."
   QString modelDescription() const;
+  // "Networks agree: NMI 0.72 at K = 3 (3 networks, …)" after features from several networks; empty otherwise.
+  QString agreementDescription() const;
   // How the load asks the user for a spacing the file lacks (GUI dialog); unset keeps 1 mm, flagged.
   void setSpacingResolver(std::function<std::optional<std::array<double, 3>>(const QString& path)> f) {
     resolveSpacing_ = std::move(f);

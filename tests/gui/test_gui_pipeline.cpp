@@ -10,6 +10,7 @@
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QtTest>
+#include <QRegularExpression>
 
 #include "core/io/NiftiIO.h"
 #include "tests/common/TestData.h"
@@ -48,6 +49,7 @@ private Q_SLOTS:
     pp->setValue("clusters", 10);
     pp->setValue("epochs_per_period", 1);
     pp->setValue("k", 3);
+    pp->setValue("networks", 2);  // so that the K picker reports the networks' agreement
     QSignalSpy periods(w.jobs(), &JobBridge::jobEvent);
     QSignalSpy trained(&w, &MainWindow::trainingFinished);
     w.startTraining();
@@ -64,6 +66,11 @@ private Q_SLOTS:
     w.startFeatures();
     QVERIFY(features.wait(120000));
     QCOMPARE(features.first().first().toBool(), true);
+    // Two networks: the K picker shows how far their own segmentations agree (a criterion without truth).
+    auto* kpicker = w.findChild<KPickerPanel*>();
+    QVERIFY(kpicker != nullptr);
+    const QRegularExpression agreement("^Networks agree: NMI (0\\.\\d\\d|1\\.00) at K = 3 \\(2 networks");
+    QVERIFY2(agreement.match(kpicker->agreement()).hasMatch(), qPrintable(kpicker->agreement()));
 
     // The K picker previews on the visible slices only.
     QTRY_VERIFY_WITH_TIMEOUT(m->labels() != nullptr && m->labelsArePreview(), 10000);
