@@ -22,6 +22,13 @@ LabelVolume paintGridKMeans(const FeatureGrid& g, const Volume& vol, int k, cons
   return paintClusters(g, r.labels, k, vol, ctx);
 }
 
+// The first channel (the volume) and the ones after it.
+std::vector<const Volume*> allChannels(const EvaluationInputs& in) {
+  std::vector<const Volume*> channels{in.volume};
+  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
+  return channels;
+}
+
 LabelVolume untrainedNetworkLabels(const EvaluationInputs& in, const TaskContext* ctx) {
   const ParameterValues v = in.params.values();
   const uint64_t seed = static_cast<uint64_t>(v.seed);
@@ -32,9 +39,7 @@ LabelVolume untrainedNetworkLabels(const EvaluationInputs& in, const TaskContext
   ModelFeatures random(untrained, v.threads, ComputePrecision::resolve(v.precision));
   FeatureGrid rg = random.layout(*in.volume, in.layout->stride[0], in.lo, in.hi, in.layout->roi);
   random.compute(rg, in.networkInputs, ctx);
-  std::vector<const Volume*> channels{in.volume};
-  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
-  finishFeatures(rg, channels, in.params, ctx);
+  finishFeatures(rg, allChannels(in), in.params, ctx);
   return paintGridKMeans(rg, *in.volume, in.k, in.params, ctx);
 }
 
@@ -48,8 +53,7 @@ Mask baselineRegion(const EvaluationInputs& in) {
 
 // k-means on every channel at once, each standardised over the region so that no channel dominates by its units.
 LabelVolume allChannelKMeans(const EvaluationInputs& in, const Mask& region, const TaskContext* ctx) {
-  std::vector<const Volume*> channels{in.volume};
-  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
+  const std::vector<const Volume*> channels = allChannels(in);
   const int c = int(channels.size());
   std::vector<std::size_t> voxels;
   for (std::size_t i = 0; i < region.inside.size(); ++i)

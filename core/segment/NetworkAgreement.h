@@ -9,7 +9,7 @@
 // for the price of k-means per network, not of training again.
 //
 // How: each network's block of feature columns (ModelFeatures lays them side by side) is finished exactly as
-// the whole grid is (feature_whitening, feature_smoothing, the intensity column) and clustered with the same
+// the whole grid is (feature_whitening, feature_smoothing, the intensity columns) and clustered with the same
 // k-means into K regions; the criterion is the mean NMI over all pairs of networks of their labels on the grid
 // points. Grids of more than `maxPoints` points are first thinned to every 2nd (4th, ...) lattice point along
 // each axis, which keeps the cost a few seconds on a whole brain at stride 1 (the smoothing radius stays in
@@ -41,8 +41,8 @@ public:
   // `raw`: a grid of `networks` equal blocks of unfinished features side by side (each block scaled by
   // 1/sqrt(networks), as ModelFeatures writes them). `params` gives the finishing and k-means settings; `k`
   // the number of regions. Returns networks = 0 for one network. InputError when dim is not a multiple of
-  // networks or when fewer points than K remain.
-  // `channels`: the volume and its further channels, for the intensity columns (feature_intensity).
+  // networks or when fewer points than K remain. `channels`: the volume and its further channels, for the
+  // intensity columns (feature_intensity).
   NetworkAgreementResult measure(const FeatureGrid& raw, int networks, const std::vector<const Volume*>& channels,
                                  const Parameters& params, int k, const TaskContext* ctx = nullptr) const;
 
