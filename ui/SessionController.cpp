@@ -370,7 +370,7 @@ void SessionController::applyK(int k, const Parameters& params) {
   if (busy() || !hasFeatures()) return;
   Parameters p = session_->parameters();
   // Only the settings k-means reads: a changed stride or network would need new features first.
-  for (const char* name : {"kmeans_restarts", "kmeans_max_iter", "seed", "threads"}) p.set(name, params.get(name));
+  for (const char* name : {"kmeans_restarts", "kmeans_max_iter", "potts_weight", "seed", "threads"}) p.set(name, params.get(name));
   session_->setParameters(p);
   auto stats = std::make_shared<std::vector<LabelStatistics>>();
   auto edges = std::make_shared<QString>();

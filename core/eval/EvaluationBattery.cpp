@@ -12,6 +12,7 @@
 #include "core/segment/FeatureSmoothing.h"
 #include "core/segment/GridClustering.h"
 #include "core/segment/ModelFeatures.h"
+#include "core/segment/PottsSmoothing.h"
 
 namespace jseg {
 
@@ -83,23 +84,30 @@ LabelVolume allChannelKMeans(const EvaluationInputs& in, const Mask& region, con
 } // namespace
 
 std::vector<NamedLabels> voxelBaselines(const EvaluationInputs& in, const TaskContext* ctx) {
-  const uint64_t seed = static_cast<uint64_t>(in.params.values().seed);
+  const ParameterValues v = in.params.values();
+  const uint64_t seed = static_cast<uint64_t>(v.seed);
+  // potts_weight: each baseline's labels are smoothed as JULE's are, on the channels it clustered.
+  const PottsSmoothing potts(v.pottsWeight);
   std::vector<NamedLabels> out;
+  auto add = [&](const std::string& name, LabelVolume labels, const std::vector<const Volume*>& sawChannels) {
+    potts.apply(labels, sawChannels, in.k, ctx);
+    out.push_back({name, std::move(labels)});
+  };
   if (in.moreChannels.empty()) {
-    out.push_back({"intensity_kmeans", intensityKMeans(*in.volume, in.lo, in.hi, in.k, seed, 1, 300, 1e-4, ctx, in.roi).labels});
-    out.push_back({"multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels});
+    add("intensity_kmeans", intensityKMeans(*in.volume, in.lo, in.hi, in.k, seed, 1, 300, 1e-4, ctx, in.roi).labels, {in.volume});
+    add("multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels, {in.volume});
     return out;
   }
   const Mask region = baselineRegion(in);
-  out.push_back({"kmeans_all_channels", allChannelKMeans(in, region, ctx)});
-  std::vector<const Volume*> channels{in.volume};
-  channels.insert(channels.end(), in.moreChannels.begin(), in.moreChannels.end());
+  const std::vector<const Volume*> channels = allChannels(in);
+  add("kmeans_all_channels", allChannelKMeans(in, region, ctx), channels);
   const float lowest = -std::numeric_limits<float>::max(), highest = std::numeric_limits<float>::max();
   for (std::size_t ch = 0; ch < channels.size(); ++ch) {
     const std::string name = ch < in.channelNames.size() ? in.channelNames[ch] : "channel" + std::to_string(ch + 1);
-    out.push_back({"kmeans_" + name, intensityKMeans(*channels[ch], lowest, highest, in.k, seed, 1, 300, 1e-4, ctx, &region).labels});
+    add("kmeans_" + name, intensityKMeans(*channels[ch], lowest, highest, in.k, seed, 1, 300, 1e-4, ctx, &region).labels,
+        {channels[ch]});
   }
-  out.push_back({"multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels});
+  add("multi_otsu", multiOtsu(*in.volume, in.lo, in.hi, in.k, ctx, in.roi).labels, {in.volume});
   return out;
 }
 

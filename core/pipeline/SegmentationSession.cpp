@@ -76,7 +76,7 @@ std::string describeAgreement(const NetworkAgreementResult& a) {
 const std::set<std::string>& segmentationTimeParameters() {
   static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
                                               "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity",
-                                              "feature_whitening", "intensity_weight", "seed",             "threads",
+                                              "feature_whitening", "intensity_weight", "potts_weight", "seed",             "threads",
                                               "device",          "precision"};
   return names;
 }
@@ -687,7 +687,12 @@ std::shared_ptr<const LabelVolume> SegmentationSession::paint(int k, const TaskC
   const auto t0 = Clock::now();
   const Parameters p = parameters();
   TaskContext kc = stageContext(ctx, 0.0, 0.6, "k-means");
-  KMeansResult km = clusterGrid(*grid, k, p, ctx ? &kc : nullptr);
+  PottsResult potts;
+  KMeansResult km = clusterGrid(*grid, k, p, ctx ? &kc : nullptr, &potts);
+  if (p.values().pottsWeight > 0)
+    log("label smoothing (Potts weight " + fmt(p.values().pottsWeight, 2) + "): " + std::to_string(potts.changed) +
+        " of " + std::to_string(grid->count()) + " grid points changed label in " + std::to_string(potts.sweeps) +
+        " sweeps");
   TaskContext pc = stageContext(ctx, 0.6, 1.0, "painting");
   auto labels = std::make_shared<const LabelVolume>(paintClusters(*grid, km.labels, k, *vol, ctx ? &pc : nullptr));
   std::lock_guard<std::mutex> lock(mutex_);

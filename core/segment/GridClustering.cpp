@@ -6,6 +6,7 @@
 #include "core/segment/FeatureSmoothing.h"
 #include "core/segment/FeatureWhitening.h"
 #include "core/segment/LabelProjector.h"
+#include "core/segment/PottsSmoothing.h"
 
 namespace jseg {
 
@@ -32,11 +33,14 @@ KMeansOptions kmeansOptions(const Parameters& p, int k) {
   return o;
 }
 
-KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& p, const TaskContext* ctx) {
+KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& p, const TaskContext* ctx, PottsResult* potts) {
   if (grid.count() < static_cast<std::size_t>(k))
     throw InputError("only " + std::to_string(grid.count()) + " grid points lie in the threshold window, fewer than K = " +
                      std::to_string(k) + "; lower the stride or widen the threshold");
-  return KMeans(kmeansOptions(p, k)).fit(grid.features.data(), grid.count(), grid.dim, ctx);
+  KMeansResult r = KMeans(kmeansOptions(p, k)).fit(grid.features.data(), grid.count(), grid.dim, ctx);
+  const PottsResult smoothed = PottsSmoothing(p.values().pottsWeight).apply(grid, r.labels, k, ctx);
+  if (potts) *potts = smoothed;
+  return r;
 }
 
 LabelVolume paintClusters(const FeatureGrid& grid, const std::vector<int32_t>& clusters, int k, const Volume& vol,

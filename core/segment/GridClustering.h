@@ -11,6 +11,7 @@
 #include "core/params/ParameterSchema.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/KMeans.h"
+#include "core/segment/PottsSmoothing.h"
 
 namespace jseg {
 
@@ -24,8 +25,11 @@ void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& para
 // The schema's k-means settings (restarts, iterations, seed, threads) for K = k.
 KMeansOptions kmeansOptions(const Parameters& params, int k);
 
-// k-means on the grid's rows. InputError when fewer grid points than K lie in the window.
-KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& params, const TaskContext* ctx = nullptr);
+// k-means on the grid's rows, then Potts smoothing of the labels on the grid's lattice when potts_weight > 0 (the
+// centroids stay k-means'). InputError when fewer grid points than K lie in the window.
+// `potts` (optional) receives what the smoothing did.
+KMeansResult clusterGrid(const FeatureGrid& grid, int k, const Parameters& params, const TaskContext* ctx = nullptr,
+                         PottsResult* potts = nullptr);
 
 // Each grid point's block takes its cluster's label; voxels no block covers take the nearest label.
 LabelVolume paintClusters(const FeatureGrid& grid, const std::vector<int32_t>& clusters, int k, const Volume& vol,
