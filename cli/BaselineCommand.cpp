@@ -14,6 +14,7 @@
 #include "core/eval/Nmi.h"
 #include "core/eval/EvaluationBattery.h"
 #include "core/eval/IntensityBaselines.h"
+#include "core/segment/PottsSmoothing.h"
 
 namespace jseg::cli {
 
@@ -27,6 +28,7 @@ struct BaselineArgs {
   int k = 3;
   long long seed = 1;
   int restarts = 4;
+  double potts = 0;  // potts_weight: the labels smoothed as `run` smooths JULE's and the battery's
 };
 
 void report(const std::string& name, const LabelVolume& labels, const LabelVolume* truth, const Mask* roi,
@@ -54,6 +56,7 @@ void runBaseline(const BaselineArgs& a) {
       throw InputError(std::string(flag) + " " + std::to_string(value) + " is out of range [" +
                        std::to_string((long long)spec.min) + ", " + std::to_string((long long)spec.max) + "]");
   }
+  Parameters().set("potts_weight", a.potts);  // refused with the schema's range, as `run` refuses it
   auto [lo, hi] = parseThreshold(a.threshold);
   Volume v = loadVolume(a.path, a.volume);
   std::unique_ptr<LabelVolume> truth;
@@ -82,6 +85,7 @@ void runBaseline(const BaselineArgs& a) {
     for (const auto& c : a.channels) in.channelNames.push_back(fs::path(c).stem().stem().string());
     in.params.set("seed", a.seed);
     in.params.set("kmeans_restarts", std::max(1, a.restarts));
+    in.params.set("potts_weight", a.potts);
     in.k = a.k;
     in.lo = lo;
     in.hi = hi;
@@ -97,6 +101,9 @@ void runBaseline(const BaselineArgs& a) {
     kmeans = intensityKMeans(v, lo, hi, a.k, static_cast<uint64_t>(a.seed), a.restarts, 300, 1e-4, nullptr, roi.get())
                  .labels;
   if (a.method != "kmeans") otsu = multiOtsu(v, lo, hi, a.k, nullptr, roi.get()).labels;
+  const PottsSmoothing potts(a.potts);
+  for (auto* labels : {&kmeans, &otsu})
+    if (*labels) potts.apply(**labels, {&v}, a.k);
   if (kmeans) report("intensity k-means", *kmeans, truth.get(), roi.get(), a.outPrefix, "_kmeans.nii.gz");
   if (otsu) report("multi-Otsu", *otsu, truth.get(), roi.get(), a.outPrefix, "_otsu.nii.gz");
 }
@@ -112,6 +119,8 @@ void registerBaselineCommand(CLI::App& app) {
   cmd->add_option("--method", args->method, "kmeans, otsu or both");
   cmd->add_option("--seed", args->seed, "seed of k-means++");
   cmd->add_option("--restarts", args->restarts, "k-means++ restarts");
+  cmd->add_option("--potts-weight", args->potts,
+                  "smooth the labels as `run --potts-weight` smooths JULE's (iterated conditional modes; 0 = off)");
   cmd->add_option("--truth", args->truth, "ground-truth label volume: print NMI over voxels with truth > 0");
   cmd->add_option("--channel", args->channels,
                   "a co-registered volume on the same grid, repeatable: k-means on all channels (each standardised), "

@@ -96,6 +96,17 @@ private Q_SLOTS:
     QVERIFY(std::abs(nmiOf(flair.out, "intensity k-means") - 0.131) <= 0.03);
     QVERIFY(std::abs(nmiOf(both.out, "kmeans_all_channels") - 0.234) <= 0.03);
     QVERIFY(std::abs(nmiOf(both.out, "kmeans_flair") - 0.131) <= 0.03);
+    // --potts-weight smooths every baseline as `run --potts-weight` does (docs/learned-features.md: T1c k-means
+    // 0.32 -> 0.35 inside this tumour at weight 1).
+    const Result smooth =
+        run(QStringList{"baseline", d + "/flair.nii.gz", "--channel", d + "/t1c.nii.gz", "--potts-weight", "1"} + common);
+    QVERIFY2(smooth.exitCode == 0, qPrintable(smooth.err));
+    qInfo("%s", qPrintable(smooth.out));
+    QVERIFY(nmiOf(smooth.out, "kmeans_t1c") > nmiOf(both.out, "kmeans_t1c") + 0.015);
+    QVERIFY(std::abs(nmiOf(smooth.out, "kmeans_t1c") - 0.347) <= 0.01);
+    const Result bad = run(QStringList{"baseline", d + "/flair.nii.gz", "--potts-weight", "-1"} + common);
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.err.contains("potts_weight"), qPrintable(bad.err));
   }
 };
 
