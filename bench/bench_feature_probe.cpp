@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/LinearProbe.h"
 #include "core/demo/Phantom.h"
 #include "core/eval/Nmi.h"
 #include "core/io/NiftiIO.h"
@@ -80,30 +81,10 @@ json probeRows(const FeatureGrid& g, const std::vector<float>& rows, int64_t d, 
   torch::Tensor X = torch::from_blob(const_cast<float*>(rows.data()), {n, d}, torch::kFloat).to(torch::kDouble);
   torch::Tensor T = torch::from_blob(truthAt.data(), {n}, torch::kLong).clone();
 
-  // LDA: class means and the pooled within-class covariance of the tissues.
-  torch::Tensor within = torch::zeros({d, d}, torch::kDouble);
-  std::vector<torch::Tensor> means;
-  for (int64_t c = 1; c <= s.tissues; ++c) {
-    torch::Tensor Xc = X.index({T.eq(c)});
-    torch::Tensor mu = Xc.mean(0);
-    torch::Tensor Z = Xc - mu;
-    within += Z.t().mm(Z);
-    means.push_back(mu);
-  }
-  within = within / double(n) + 1e-6 * torch::eye(d, torch::kDouble);
-  torch::Tensor inv = torch::linalg::inv(within);
-  torch::Tensor best = torch::full({n}, 1e300, torch::kDouble), pred = torch::zeros({n}, torch::kLong);
-  for (int64_t c = 0; c < s.tissues; ++c) {
-    torch::Tensor Z = X - means[std::size_t(c)];
-    torch::Tensor dist = (Z.mm(inv) * Z).sum(1);
-    torch::Tensor closer = dist.lt(best);
-    best = torch::where(closer, dist, best);
-    pred = torch::where(closer, torch::full({n}, c, torch::kLong), pred);
-  }
+  const std::vector<int32_t> predLabels = bench::ldaProbe(rows.data(), n, d, truthAt, s.tissues);
+  torch::Tensor pred = torch::from_blob(const_cast<int32_t*>(predLabels.data()), {n}, torch::kInt).to(torch::kLong);
   torch::Tensor tissue = T.gt(0);
   out["lda_accuracy"] = round3((pred + 1).eq(T).index({tissue}).to(torch::kDouble).mean().item<double>());
-  torch::Tensor predL = pred.to(torch::kInt).contiguous();
-  std::vector<int32_t> predLabels(predL.data_ptr<int32_t>(), predL.data_ptr<int32_t>() + n);
   out["lda_nmi"] = round3(paintedNmi(g, predLabels, s));
 
   // Principal components: variance share and the tissues' mean +- sd on each.

@@ -13,10 +13,12 @@
 // labels across seeds (mean pairwise NMI between the seeds' labels, which needs no truth), and whether issue 13's
 // goal for that case is met.
 // Usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] [--inputs both,flair]
-//                      [--set name=value ...] [--variant NAME:name=value,name=value ...] [--data DIR]
+//                      [--set name=value ...] [--variant NAME:name=value,name=value ...] [--data DIR] [--probe]
 //   DIR: the shared data folder (../shared/data). --set changes the preset for every run. Each --variant adds a
 //   segmentation-time setting (whitening, smoothing, K-means options...) evaluated on the SAME trained model, so
 //   variants of one seed differ only in what happens after training; without --variant one variant, "preset".
+//   --probe adds, per row, supervised linear probes (LDA fitted with the truth) of JULE's features and of the
+//   intensities: a diagnosis of whether the features hold the regions at all, not a method.
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -29,8 +31,10 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/BenchArgs.h"
+#include "bench/LinearProbe.h"
 #include "core/eval/Nmi.h"
 #include "core/pipeline/SegmentationSession.h"
+#include "core/segment/FeatureSmoothing.h"
 
 using namespace jseg;
 using json = nlohmann::json;
@@ -92,6 +96,58 @@ json summary(const std::vector<double>& v) {
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
+// --probe: how much of the truth a linear reading (LDA fitted with the truth, bench/LinearProbe.h) finds in JULE's
+// finished features, in the channels' intensities at the grid points, in those intensities averaged as the
+// features are (feature_smoothing), and in the features and intensities together; NMI over the grid points that
+// have a truth. If the intensities read as well as the features, the features hold nothing the intensity lacks.
+json linearProbes(const SegmentationSession& s) {
+  const auto grid = s.features();
+  const auto truth = s.truth();
+  std::vector<std::shared_ptr<const Volume>> channels{s.volume()};
+  for (const auto& c : s.moreChannels()) channels.push_back(c);
+  const std::size_t n = grid->count(), c = channels.size();
+  std::vector<int64_t> truthAt(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& p = grid->centres[i];
+    truthAt[i] = truth->labels[grid->geom.index(p[0], p[1], p[2])];
+  }
+  const int classes = truth->maxLabel();
+  auto probeNmi = [&](const std::vector<float>& rows, int64_t d) {
+    const std::vector<int32_t> pred = bench::ldaProbe(rows.data(), int64_t(n), d, truthAt, classes);
+    std::vector<int> a, b;
+    for (std::size_t i = 0; i < n; ++i)
+      if (truthAt[i] > 0) a.push_back(int(truthAt[i])), b.push_back(pred[i]);
+    return round3(nmi(a, b));
+  };
+  FeatureGrid intensity = *grid;  // the layout, with the channels (standardised) as its features
+  intensity.dim = int(c);
+  intensity.hasIntensityColumn = false;
+  intensity.intensityColumns = 0;
+  intensity.features.assign(n * c, 0.f);
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    double sum = 0, sq = 0;
+    for (const auto& p : grid->centres) sum += channels[ch]->at(p[0], p[1], p[2]);
+    const double mean = sum / double(n);
+    for (const auto& p : grid->centres) sq += std::pow(channels[ch]->at(p[0], p[1], p[2]) - mean, 2);
+    const double sd = std::sqrt(sq / double(n)) > 0 ? std::sqrt(sq / double(n)) : 1.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& p = grid->centres[i];
+      intensity.features[i * c + ch] = float((channels[ch]->at(p[0], p[1], p[2]) - mean) / sd);
+    }
+  }
+  FeatureGrid smoothed = intensity;
+  FeatureSmoothing(s.parameters().values().featureSmoothing).apply(smoothed);
+  std::vector<float> both(n * (std::size_t(grid->dim) + c));
+  for (std::size_t i = 0; i < n; ++i) {
+    std::copy_n(grid->row(i), grid->dim, both.data() + i * (grid->dim + c));
+    std::copy_n(intensity.features.data() + i * c, c, both.data() + i * (grid->dim + c) + grid->dim);
+  }
+  return {{"jule", probeNmi(grid->features, grid->dim)},
+          {"intensity", probeNmi(intensity.features, int64_t(c))},
+          {"smoothed_intensity", probeNmi(smoothed.features, int64_t(c))},
+          {"jule_and_intensity", probeNmi(both, grid->dim + int64_t(c))}};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +157,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> overrides;
   std::vector<Variant> variants;
   fs::path data = fs::path("..") / "shared" / "data";
+  bool probes = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -132,9 +189,10 @@ int main(int argc, char** argv) {
         }
       variants.push_back(var);
     } else if (a == "--data") data = next();
+    else if (a == "--probe") probes = true;
     else {
       std::cerr << "usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] "
-                   "[--inputs both,flair] [--set name=value ...] [--variant NAME:name=value,...] [--data DIR]\n";
+                   "[--inputs both,flair] [--set name=value ...] [--variant NAME:name=value,...] [--data DIR] [--probe]\n";
       return 2;
     }
   }
@@ -199,6 +257,7 @@ int main(int argc, char** argv) {
         row["silhouette"] = round3(sweep->entries.at(0).silhouette);
         // Needs no truth either: how far the networks' own segmentations agree (NetworkAgreement.h).
         if (const auto a = s.networkAgreement(); a.networks > 1) row["network_agreement"] = round3(a.mean);
+        if (probes) row["linear_probe"] = linearProbes(s);
         row["seconds"] = std::round(seconds);  // training + this variant's features, clustering and scoring
         std::cout << row.dump() << std::endl;
         results[vi].jule.push_back(juleNmi);
