@@ -74,6 +74,12 @@ RunMemoryPlan RunMemoryPlan::make(const Parameters& p, const std::vector<const V
                       std::min<uint64_t>(768ull << 20, plan.gridPoints * firstConv * 4 * 8 + (64ull << 20));
   // Assignments, distances to every centre and the best restart's copy.
   plan.kmeansBytes = plan.gridPoints * (8 + 4 * uint64_t(std::max(2, kMax)));
+  // potts_weight: where each lattice point's label is (4 bytes per lattice point, inside the window or not) and
+  // two copies of the labels.
+  if (v.pottsWeight > 0) {
+    const uint64_t s = uint64_t(v.stride), latticePoints = voxels / (s * s * (depth == 1 ? 1 : s)) + 1;
+    plan.kmeansBytes += latticePoints * 4 + plan.gridPoints * 8;
+  }
   // The label volume, its painting buffer and one encoded copy of it (NIfTI, TIFF), per channel statistics.
   plan.outputBytes = voxels * (2 * 3 + 4);
   plan.availableBytes = availableMemoryBytes();
