@@ -103,8 +103,10 @@ double round3(double v) { return std::round(v * 1000) / 1000; }
 json linearProbes(const SegmentationSession& s) {
   const auto grid = s.features();
   const auto truth = s.truth();
-  std::vector<std::shared_ptr<const Volume>> channels{s.volume()};
-  for (const auto& c : s.moreChannels()) channels.push_back(c);
+  const auto first = s.volume();
+  const auto more = s.moreChannels();
+  std::vector<const Volume*> channels{first.get()};
+  for (const auto& m : more) channels.push_back(m.get());
   const std::size_t n = grid->count(), c = channels.size();
   std::vector<int64_t> truthAt(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -123,18 +125,9 @@ json linearProbes(const SegmentationSession& s) {
   intensity.dim = int(c);
   intensity.hasIntensityColumn = false;
   intensity.intensityColumns = 0;
-  intensity.features.assign(n * c, 0.f);
-  for (std::size_t ch = 0; ch < c; ++ch) {
-    double sum = 0, sq = 0;
-    for (const auto& p : grid->centres) sum += channels[ch]->at(p[0], p[1], p[2]);
-    const double mean = sum / double(n);
-    for (const auto& p : grid->centres) sq += std::pow(channels[ch]->at(p[0], p[1], p[2]) - mean, 2);
-    const double sd = std::sqrt(sq / double(n)) > 0 ? std::sqrt(sq / double(n)) : 1.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& p = grid->centres[i];
-      intensity.features[i * c + ch] = float((channels[ch]->at(p[0], p[1], p[2]) - mean) / sd);
-    }
-  }
+  std::vector<std::size_t> centreVoxels;
+  for (const auto& p : grid->centres) centreVoxels.push_back(grid->geom.index(p[0], p[1], p[2]));
+  intensity.features = standardisedChannelRows(channels, centreVoxels);
   FeatureGrid smoothed = intensity;
   FeatureSmoothing(s.parameters().values().featureSmoothing).apply(smoothed);
   std::vector<float> both(n * (std::size_t(grid->dim) + c));

@@ -114,6 +114,22 @@ void requireSameGrid(const Geometry& a, const Geometry& b, const std::string& wh
   }
 }
 
+std::vector<float> standardisedChannelRows(const std::vector<const Volume*>& channels,
+                                           const std::vector<std::size_t>& voxels) {
+  const std::size_t n = voxels.size(), c = channels.size();
+  std::vector<float> rows(n * c);
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    const std::vector<float>& v = channels[ch]->voxels;
+    double sum = 0, sq = 0;
+    for (std::size_t i : voxels) sum += v[i];
+    const double mean = n ? sum / double(n) : 0;
+    for (std::size_t i : voxels) sq += (v[i] - mean) * (v[i] - mean);
+    const double sd = n > 1 && sq > 0 ? std::sqrt(sq / double(n)) : 1.0;
+    for (std::size_t r = 0; r < n; ++r) rows[r * c + ch] = float((v[voxels[r]] - mean) / sd);
+  }
+  return rows;
+}
+
 Mask maskFromLabels(const LabelVolume& labels, const std::string& what) {
   Mask m;
   m.geom = labels.geom;

@@ -84,6 +84,12 @@ std::size_t countDistinctLevels(const Volume& v, float lo, float hi, const Mask*
 // a "result" would leave labels unused (a constant volume).
 void requireDistinctLevels(const Volume& v, float lo, float hi, const Mask* roi, int k);
 
+// The intensities of `channels` (one volume's grid) at `voxels`, one row per voxel, each channel standardised over
+// those voxels (zero mean, unit deviation; a constant channel is only centred), so that no channel weighs more by
+// its units.
+std::vector<float> standardisedChannelRows(const std::vector<const Volume*>& channels,
+                                           const std::vector<std::size_t>& voxels);
+
 // Builds a volume with the same geometry from another one (voxels zeroed).
 LabelVolume makeLabelVolume(const Geometry& g);
 

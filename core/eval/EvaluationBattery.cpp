@@ -59,16 +59,7 @@ LabelVolume allChannelKMeans(const EvaluationInputs& in, const Mask& region, con
   std::vector<std::size_t> voxels;
   for (std::size_t i = 0; i < region.inside.size(); ++i)
     if (region.inside[i]) voxels.push_back(i);
-  std::vector<float> rows(voxels.size() * std::size_t(c));
-  for (int ch = 0; ch < c; ++ch) {
-    double sum = 0, sq = 0;
-    for (std::size_t i : voxels) sum += channels[ch]->voxels[i];
-    const double mean = voxels.empty() ? 0 : sum / double(voxels.size());
-    for (std::size_t i : voxels) sq += (channels[ch]->voxels[i] - mean) * (channels[ch]->voxels[i] - mean);
-    const double sd = voxels.size() > 1 ? std::sqrt(sq / double(voxels.size())) : 1.0;
-    for (std::size_t r = 0; r < voxels.size(); ++r)
-      rows[r * c + ch] = float((channels[ch]->voxels[voxels[r]] - mean) / (sd > 0 ? sd : 1.0));
-  }
+  const std::vector<float> rows = standardisedChannelRows(channels, voxels);
   const KMeansResult km = KMeans(kmeansOptions(in.params, in.k)).fit(rows.data(), voxels.size(), c, ctx);
   // Labels 1..K in the order of the clusters' first-channel means, as every other method numbers them.
   std::vector<int> order(std::size_t(in.k));

@@ -107,26 +107,19 @@ PottsResult PottsSmoothing::apply(LabelVolume& volumeLabels, const std::vector<c
                                   const TaskContext* ctx) const {
   if (!active() || channels.empty()) return {};
   const std::size_t voxels = volumeLabels.labels.size();
-  std::vector<int64_t> at;
+  for (const Volume* vol : channels)
+    if (vol->voxels.size() != voxels) throw InputError("Potts smoothing: a channel is not on the labels' grid");
+  std::vector<std::size_t> labelled;
   std::vector<int32_t> labels;
   for (std::size_t v = 0; v < voxels; ++v)
-    if (volumeLabels.labels[v] > 0) at.push_back(int64_t(v)), labels.push_back(int32_t(volumeLabels.labels[v]) - 1);
-  const std::size_t n = at.size(), c = channels.size();
+    if (volumeLabels.labels[v] > 0) labelled.push_back(v), labels.push_back(int32_t(volumeLabels.labels[v]) - 1);
+  const std::size_t n = labelled.size();
   // Each channel standardised over the labelled voxels, as the multi-channel k-means baseline sees them.
-  std::vector<float> rows(n * c);
-  for (std::size_t ch = 0; ch < c; ++ch) {
-    const Volume& vol = *channels[ch];
-    if (vol.voxels.size() != voxels) throw InputError("Potts smoothing: a channel is not on the labels' grid");
-    double sum = 0, sq = 0;
-    for (int64_t v : at) sum += vol.voxels[std::size_t(v)];
-    const double mean = n ? sum / double(n) : 0;
-    for (int64_t v : at) sq += (vol.voxels[std::size_t(v)] - mean) * (vol.voxels[std::size_t(v)] - mean);
-    const double sd = n > 1 && sq > 0 ? std::sqrt(sq / double(n)) : 1.0;
-    for (std::size_t i = 0; i < n; ++i) rows[i * c + ch] = float((vol.voxels[std::size_t(at[i])] - mean) / sd);
-  }
+  const std::vector<float> rows = standardisedChannelRows(channels, labelled);
+  const std::vector<int64_t> at(labelled.begin(), labelled.end());
   const auto& dims = volumeLabels.geom.dims;
-  const PottsResult r = apply({dims[0], dims[1], dims[2]}, at, rows.data(), int(c), labels, k, ctx);
-  for (std::size_t i = 0; i < n; ++i) volumeLabels.labels[std::size_t(at[i])] = uint16_t(labels[i] + 1);
+  const PottsResult r = apply({dims[0], dims[1], dims[2]}, at, rows.data(), int(channels.size()), labels, k, ctx);
+  for (std::size_t i = 0; i < n; ++i) volumeLabels.labels[labelled[i]] = uint16_t(labels[i] + 1);
   return r;
 }
 
