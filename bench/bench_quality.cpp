@@ -14,14 +14,20 @@
 // goal for that case is met.
 // Usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] [--inputs both,flair]
 //                      [--set name=value ...] [--variant NAME:name=value,name=value ...] [--data DIR] [--probe]
+//                      [--dump DIR]
 //   DIR: the shared data folder (../shared/data). --set changes the preset for every run. Each --variant adds a
 //   segmentation-time setting (whitening, smoothing, K-means options...) evaluated on the SAME trained model, so
 //   variants of one seed differ only in what happens after training; without --variant one variant, "preset".
 //   --probe adds, per row, supervised linear probes (LDA fitted with the truth) of JULE's features and of the
 //   intensities: a diagnosis of whether the features hold the regions at all, not a method.
+//   --dump DIR writes, per row, the finished features k-means sees with each grid point's lattice index, truth
+//   and standardised channel intensities (DIR/CASE_INPUTS_SEED_VARIANT.grid, read by bench_cluster_explore), so
+//   clustering back-ends can be compared on the same features without training again.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -141,6 +147,32 @@ json linearProbes(const SegmentationSession& s) {
           {"jule_and_intensity", probeNmi(both, grid->dim + int64_t(c))}};
 }
 
+// --dump: the layout bench_cluster_explore reads (int64 n, dim, channels, lattice dims x3; then per point its
+// lattice index (int64), truth (int32), channel intensities and features (float)).
+void dumpGrid(const SegmentationSession& s, const fs::path& file) {
+  const auto grid = s.features();
+  const auto truth = s.truth();
+  std::vector<const Volume*> channels{s.volume().get()};
+  const auto more = s.moreChannels();
+  for (const auto& m : more) channels.push_back(m.get());
+  std::vector<std::size_t> voxels;
+  for (const auto& p : grid->centres) voxels.push_back(grid->geom.index(p[0], p[1], p[2]));
+  const std::vector<float> intensity = standardisedChannelRows(channels, voxels);
+  std::ofstream out(file, std::ios::binary);
+  auto put = [&](const auto& v) { out.write(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(int64_t(grid->count()));
+  put(int64_t(grid->dim));
+  put(int64_t(channels.size()));
+  for (int a = 0; a < 3; ++a) put(grid->latticeDims[a]);
+  for (std::size_t i = 0; i < grid->count(); ++i) {
+    put(grid->lattice[i]);
+    put(int32_t(truth->labels[voxels[i]]));
+    out.write(reinterpret_cast<const char*>(intensity.data() + i * channels.size()),
+              std::streamsize(sizeof(float) * channels.size()));
+    out.write(reinterpret_cast<const char*>(grid->row(i)), std::streamsize(sizeof(float) * grid->dim));
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -151,6 +183,7 @@ int main(int argc, char** argv) {
   std::vector<Variant> variants;
   fs::path data = fs::path("..") / "shared" / "data";
   bool probes = false;
+  fs::path dumpDir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -183,9 +216,10 @@ int main(int argc, char** argv) {
       variants.push_back(var);
     } else if (a == "--data") data = next();
     else if (a == "--probe") probes = true;
+    else if (a == "--dump") dumpDir = next();
     else {
       std::cerr << "usage: bench_quality [--seeds 1,2,3] [--cases pat0001,pat0006,mni152,phantom] "
-                   "[--inputs both,flair] [--set name=value ...] [--variant NAME:name=value,...] [--data DIR] [--probe]\n";
+                   "[--inputs both,flair] [--set name=value ...] [--variant NAME:name=value,...] [--data DIR] [--probe] [--dump DIR]\n";
       return 2;
     }
   }
@@ -251,6 +285,12 @@ int main(int argc, char** argv) {
         // Needs no truth either: how far the networks' own segmentations agree (NetworkAgreement.h).
         if (const auto a = s.networkAgreement(); a.networks > 1) row["network_agreement"] = round3(a.mean);
         if (probes) row["linear_probe"] = linearProbes(s);
+        if (!dumpDir.empty()) {
+          fs::create_directories(dumpDir);
+          std::string inputs = c.inputs;
+          std::replace(inputs.begin(), inputs.end(), '+', '-');
+          dumpGrid(s, dumpDir / (c.name + "_" + inputs + "_" + std::to_string(seed) + "_" + variants[vi].name + ".grid"));
+        }
         row["seconds"] = std::round(seconds);  // training + this variant's features, clustering and scoring
         std::cout << row.dump() << std::endl;
         results[vi].jule.push_back(juleNmi);

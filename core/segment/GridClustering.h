@@ -15,10 +15,13 @@
 
 namespace jseg {
 
-// feature_whitening, feature_smoothing, then the feature_intensity columns (one per channel: `channels`, the first
-// being the volume the window applies to).
+// feature_whitening, feature_smoothing, then the feature_intensity columns (one per channel of `channels`, the first
+// being the volume the window applies to, or only intensity_channel's).
 void finishFeatures(FeatureGrid& grid, const std::vector<const Volume*>& channels, const Parameters& params,
                     const TaskContext* ctx = nullptr);
+// The channels whose intensity feature_intensity appends: all for intensity_channel 0, else only that one (1-based).
+// InputError when the run has fewer channels.
+std::vector<const Volume*> intensityChannels(const std::vector<const Volume*>& channels, int intensityChannel);
 // The same for one channel.
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx = nullptr);
 

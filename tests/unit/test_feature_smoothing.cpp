@@ -1,7 +1,8 @@
 // ctest-links: juleseg_segment juleseg_base
 // FeatureSmoothing (parameter feature_smoothing) on hand-made grids: the mean over the grid points within
 // r voxels, points outside the window left out of the mean, the radius in voxels at a coarser stride, the
-// intensity column kept, and agreement with a brute-force mean on a random masked grid.
+// intensity column kept, and agreement with a brute-force mean on a random masked grid. Also which channels'
+// intensity columns finishFeatures appends (intensity_channel).
 #include <QtTest>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "core/base/Errors.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/FeatureSmoothing.h"
+#include "core/segment/GridClustering.h"
 
 using namespace jseg;
 
@@ -129,6 +131,38 @@ private Q_SLOTS:
     }
     compareWithin({g.features[0], g.features[3], g.features[6], g.features[9]}, {0.f, 0.f, 8.f / 3.f, 4.f}, 1e-6f);
     QVERIFY_THROWS_EXCEPTION(InputError, g.appendIntensityColumn(v, 1.0));  // once only
+  }
+
+  void intensityChannelPicksOneChannelsColumn() {
+    // intensity_channel 2: only the second channel's column (T1c's beside FLAIR's features); 0: every channel's;
+    // a channel the run lacks is refused with its number.
+    Volume flair = makeVolume(4, 1, 1, 100);
+    flair.voxels = {100, 200, 300, 400};
+    Volume t1c = flair;
+    t1c.voxels = {10, 10, 30, 30};  // standardised: -1, -1, 1, 1
+    Parameters p;
+    p.set("feature_intensity", true);
+    p.set("intensity_weight", 1.5);
+    p.set("intensity_channel", 2);
+    FeatureGrid g = gridOf(flair, 1, 1, {0, 0, 0, 8});
+    finishFeatures(g, {&flair, &t1c}, p);
+    QCOMPARE(g.dim, 2);
+    QCOMPARE(g.intensityColumns, 1);
+    compareWithin({g.features[1], g.features[3], g.features[5], g.features[7]}, {-1.5f, -1.5f, 1.5f, 1.5f}, 1e-6f);
+    p.set("intensity_channel", 0);
+    FeatureGrid both = gridOf(flair, 1, 1, {0, 0, 0, 8});
+    finishFeatures(both, {&flair, &t1c}, p);
+    QCOMPARE(both.dim, 3);
+    QCOMPARE(both.features[8], 1.5f);  // point 2 (300 and 30): T1c column 1.5 x 1, FLAIR 1.5 x (300 - 250) / 111.8
+    QVERIFY(std::abs(both.features[7] - float(1.5 * 50 / std::sqrt(12500.0))) < 1e-5f);
+    p.set("intensity_channel", 3);
+    FeatureGrid bad = gridOf(flair, 1, 1, {0, 0, 0, 8});
+    try {
+      finishFeatures(bad, {&flair, &t1c}, p);
+      QFAIL("a third channel was not refused");
+    } catch (const InputError& e) {
+      QVERIFY2(std::string(e.what()).find("intensity_channel 3") != std::string::npos, e.what());
+    }
   }
 
   void equalsBruteForceOnAMaskedVolume() {

@@ -1,0 +1,443 @@
+// bench-links: juleseg_core juleseg_eval torch
+// Exploration (issue 13): clustering back-ends on the SAME finished features, without training again. Reads the
+// grids `bench_quality --dump DIR` writes (finished features, truth and standardised channel intensities per grid
+// point) and prints, per file and method, the NMI against the truth as one JSON line. Every method is truth-free;
+// the truth only scores. Methods:
+//   kmeans            k-means on the features as the product clusters them (reproduces JULE's NMI)
+//   pcM               k-means on the features' first M principal components (not rescaled)
+//   icaM              FastICA (log-cosh contrast, deflation) on the whitened features; k-means on the M components
+//                     farthest from a Gaussian (negentropy): clusters make a projection non-Gaussian
+//   gmm_pcM           full-covariance Gaussian mixture on the first M principal components
+// Each method also runs on the channel intensities (the baselines' inputs) where it applies.
+// Usage: bench_cluster_explore [--k 3] [--seed S] FILE.grid ...
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/eval/Nmi.h"
+#include "core/segment/GaussianMixture.h"
+#include "core/segment/KMeans.h"
+
+using namespace jseg;
+using json = nlohmann::json;
+
+namespace {
+
+struct Dump {
+  int64_t n = 0, dim = 0, channels = 0;
+  std::array<int64_t, 3> latticeDims{};
+  std::vector<int64_t> lattice;
+  std::vector<int32_t> truth;
+  std::vector<float> intensity, features;
+};
+
+Dump readDump(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  Dump d;
+  auto get = [&](auto& v) { in.read(reinterpret_cast<char*>(&v), sizeof v); };
+  get(d.n), get(d.dim), get(d.channels);
+  for (auto& l : d.latticeDims) get(l);
+  d.lattice.resize(std::size_t(d.n));
+  d.truth.resize(std::size_t(d.n));
+  d.intensity.resize(std::size_t(d.n * d.channels));
+  d.features.resize(std::size_t(d.n * d.dim));
+  for (int64_t i = 0; i < d.n; ++i) {
+    get(d.lattice[std::size_t(i)]);
+    get(d.truth[std::size_t(i)]);
+    in.read(reinterpret_cast<char*>(d.intensity.data() + i * d.channels), std::streamsize(4 * d.channels));
+    in.read(reinterpret_cast<char*>(d.features.data() + i * d.dim), std::streamsize(4 * d.dim));
+  }
+  if (!in) throw std::runtime_error("truncated " + path);
+  return d;
+}
+
+double scoreNmi(const Dump& d, const std::vector<int32_t>& labels) {
+  std::vector<int> a, b;
+  for (int64_t i = 0; i < d.n; ++i)
+    if (d.truth[std::size_t(i)] > 0) a.push_back(d.truth[std::size_t(i)]), b.push_back(labels[std::size_t(i)]);
+  return std::round(nmi(a, b) * 1000) / 1000;
+}
+
+KMeansResult kmeansFit(const torch::Tensor& X, int k, int seed, int restarts = 4) {
+  torch::Tensor x = X.to(torch::kFloat).contiguous();
+  KMeansOptions o;
+  o.k = k;
+  o.seed = uint64_t(seed);
+  o.restarts = restarts;
+  return KMeans(o).fit(x.data_ptr<float>(), std::size_t(x.size(0)), int(x.size(1)));
+}
+std::vector<int32_t> kmeansLabels(const torch::Tensor& X, int k, int seed) { return kmeansFit(X, k, seed).labels; }
+
+std::vector<int32_t> gmmLabels(const torch::Tensor& X, int k, int seed) {
+  torch::Tensor x = X.to(torch::kFloat).contiguous();
+  GaussianMixtureOptions o;
+  o.init.k = k;
+  o.init.seed = uint64_t(seed);
+  return GaussianMixture(o).fit(x.data_ptr<float>(), std::size_t(x.size(0)), int(x.size(1))).labels;
+}
+
+// Centred principal-component scores (n x m), largest variance first; whitened divides each by its sd.
+torch::Tensor principalScores(const torch::Tensor& X, int64_t m, bool whitened) {
+  torch::Tensor Z = X - X.mean(0);
+  torch::Tensor cov = Z.t().mm(Z) / double(Z.size(0));
+  auto [evals, evecs] = torch::linalg::eigh(cov, "L");  // ascending
+  m = std::min<int64_t>(m, X.size(1));
+  torch::Tensor idx = torch::arange(X.size(1) - 1, X.size(1) - 1 - m, -1);
+  torch::Tensor S = Z.mm(evecs.index_select(1, idx));
+  if (whitened) S = S / evals.index_select(0, idx).clamp_min(1e-12).sqrt();
+  return S;
+}
+
+// FastICA by deflation with the log-cosh contrast on whitened data Z (n x m); returns the components (n x m)
+// sorted by negentropy, most non-Gaussian first.
+torch::Tensor icaComponents(const torch::Tensor& Z, int seed) {
+  const int64_t m = Z.size(1);
+  torch::manual_seed(uint64_t(seed));
+  std::vector<torch::Tensor> ws;
+  for (int64_t p = 0; p < m; ++p) {
+    torch::Tensor w = torch::randn({m}, torch::kDouble);
+    auto orth = [&](torch::Tensor v) {
+      for (const auto& u : ws) v = v - v.dot(u) * u;
+      return v / v.norm();
+    };
+    w = orth(w);
+    for (int it = 0; it < 300; ++it) {
+      torch::Tensor y = Z.mv(w);
+      torch::Tensor g = y.tanh();
+      torch::Tensor gp = 1 - g * g;
+      torch::Tensor wn = orth((Z * g.unsqueeze(1)).mean(0) - gp.mean() * w);
+      const double c = std::abs(wn.dot(w).item<double>());
+      w = wn;
+      if (1 - c < 1e-7) break;
+    }
+    ws.push_back(w);
+  }
+  torch::Tensor W = torch::stack(ws, 1);  // m x m
+  torch::Tensor Y = Z.mm(W);
+  // Negentropy approximation (E G(y) - E G(v))^2, G = log cosh, v standard normal: E G(v) = 0.374567.
+  torch::Tensor negentropy = (Y.cosh().log().mean(0) - 0.374567).pow(2);
+  torch::Tensor order = negentropy.argsort(0, true);
+  return Y.index_select(1, order);
+}
+
+// Dense lattice index: point index per lattice cell, -1 where no point.
+std::vector<int64_t> latticeIndex(const Dump& d) {
+  std::vector<int64_t> at(std::size_t(d.latticeDims[0] * d.latticeDims[1] * d.latticeDims[2]), -1);
+  for (int64_t i = 0; i < d.n; ++i) at[std::size_t(d.lattice[std::size_t(i)])] = i;
+  return at;
+}
+
+// Box mean over +-r lattice steps on every axis, over the points that exist (separable).
+torch::Tensor boxSmooth(const Dump& d, const torch::Tensor& X, int r) {
+  if (r <= 0) return X;
+  const auto& L = d.latticeDims;
+  const int64_t cells = L[0] * L[1] * L[2], m = X.size(1);
+  torch::Tensor idx = torch::from_blob(const_cast<int64_t*>(d.lattice.data()), {d.n}, torch::kLong);
+  torch::Tensor V = torch::zeros({cells, m + 1}, torch::kDouble);
+  V.index_put_({idx, torch::indexing::Slice(0, m)}, X);
+  V.index_put_({idx, m}, torch::ones({d.n}, torch::kDouble));
+  V = V.view({L[2], L[1], L[0], m + 1});
+  for (int axis = 0; axis < 3; ++axis) {
+    torch::Tensor c = V.cumsum(axis);
+    const int64_t len = V.size(axis);
+    torch::Tensor pad = torch::zeros_like(V.narrow(axis, 0, 1));
+    c = torch::cat({pad, c}, axis);  // c[j] = sum of V[0..j-1]
+    torch::Tensor hiI = torch::clamp(torch::arange(len) + r + 1, 0, len);
+    torch::Tensor loI = torch::clamp(torch::arange(len) - r, 0, len);
+    V = c.index_select(axis, hiI) - c.index_select(axis, loI);
+  }
+  V = V.view({cells, m + 1}).index_select(0, idx);
+  return V.narrow(1, 0, m) / V.narrow(1, m, 1);
+}
+
+// Edge-stopping diffusion on the lattice (Perona-Malik with a fixed conductance): each iteration moves every
+// point's features towards its 6 lattice neighbours' by 1/7 of the difference, each neighbour weighted
+// exp(-|g_i - g_j|^2 / kappa^2) where g is the guide (e.g. the channel intensities): averaging stops at edges.
+torch::Tensor diffuse(const Dump& d, const torch::Tensor& X, const torch::Tensor& G, double kappa, int iterations) {
+  const auto at = latticeIndex(d);
+  const auto& L = d.latticeDims;
+  std::vector<int64_t> a, b;
+  for (int64_t i = 0; i < d.n; ++i) {
+    const int64_t l = d.lattice[std::size_t(i)];
+    const int64_t pos[3] = {l % L[0], (l / L[0]) % L[1], l / (L[0] * L[1])};
+    const int64_t step[3] = {1, L[0], L[0] * L[1]};
+    for (int ax = 0; ax < 3; ++ax)
+      if (pos[ax] + 1 < L[ax]) {
+        const int64_t j = at[std::size_t(l + step[ax])];
+        if (j >= 0) a.push_back(i), b.push_back(j);
+      }
+  }
+  torch::Tensor ia = torch::from_blob(a.data(), {int64_t(a.size())}, torch::kLong).clone();
+  torch::Tensor ib = torch::from_blob(b.data(), {int64_t(b.size())}, torch::kLong).clone();
+  torch::Tensor w = (-(G.index_select(0, ia) - G.index_select(0, ib)).pow(2).sum(1) / (kappa * kappa)).exp().unsqueeze(1);
+  torch::Tensor Y = X.clone();
+  for (int it = 0; it < iterations; ++it) {
+    torch::Tensor flow = w * (Y.index_select(0, ib) - Y.index_select(0, ia));  // from b into a
+    torch::Tensor delta = torch::zeros_like(Y);
+    delta.index_add_(0, ia, flow);
+    delta.index_add_(0, ib, -flow);
+    Y = Y + delta / 7.0;
+  }
+  return Y;
+}
+
+// Maximum autocorrelation factors: the directions along which points `lag` lattice steps apart differ least
+// relative to their spread over the whole grid (generalised eigenproblem C_diff v = lambda C v), i.e. the most
+// spatially coherent combinations of the features, whitened. First `keep` principal components regularise C.
+torch::Tensor mafScores(const Dump& d, const torch::Tensor& X, int lag, int64_t m, int64_t keep) {
+  torch::Tensor W = principalScores(X, keep, true);
+  const auto at = latticeIndex(d);
+  const auto& L = d.latticeDims;
+  std::vector<int64_t> a, b;
+  for (int64_t i = 0; i < d.n; ++i) {
+    int64_t l = d.lattice[std::size_t(i)];
+    const int64_t x = l % L[0], y = (l / L[0]) % L[1], z = l / (L[0] * L[1]);
+    const int64_t step[3] = {1, L[0], L[0] * L[1]};
+    const int64_t pos[3] = {x, y, z};
+    for (int ax = 0; ax < 3; ++ax)
+      if (pos[ax] + lag < L[ax]) {
+        const int64_t j = at[std::size_t(l + lag * step[ax])];
+        if (j >= 0 && (i + j) % 7 == 0) a.push_back(i), b.push_back(j);  // a fixed sample of the pairs
+      }
+  }
+  torch::Tensor ia = torch::from_blob(a.data(), {int64_t(a.size())}, torch::kLong);
+  torch::Tensor ib = torch::from_blob(b.data(), {int64_t(b.size())}, torch::kLong);
+  torch::Tensor D = W.index_select(0, ia) - W.index_select(0, ib);
+  torch::Tensor cd = D.t().mm(D) / double(D.size(0));
+  auto [evals, evecs] = torch::linalg::eigh(cd, "L");  // ascending: most coherent first
+  torch::Tensor S = W.mm(evecs.narrow(1, 0, std::min<int64_t>(m, evecs.size(1))));
+  return S;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  int k = 3, seed = 1;
+  bool raw = false;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--k" && i + 1 < argc) k = std::stoi(argv[++i]);
+    else if (a == "--seed" && i + 1 < argc) seed = std::stoi(argv[++i]);
+    else if (a == "--raw") raw = true;
+    else files.push_back(a);
+  }
+  torch::set_num_threads(2);
+  for (const auto& f : files) {
+    const Dump d = readDump(f);
+    torch::Tensor X = torch::from_blob(const_cast<float*>(d.features.data()), {d.n, d.dim}, torch::kFloat).to(torch::kDouble);
+    torch::Tensor I = torch::from_blob(const_cast<float*>(d.intensity.data()), {d.n, d.channels}, torch::kFloat).to(torch::kDouble);
+    json row{{"file", f}, {"n", d.n}, {"dim", d.dim}};
+    json r = json::object();
+    if (std::getenv("PURITY")) {
+      torch::Tensor T = torch::from_blob(const_cast<int32_t*>(d.truth.data()), {d.n}, torch::kInt).to(torch::kLong);
+      torch::Tensor H = torch::nn::functional::one_hot(T.clamp(0, 3), 4).to(torch::kDouble);
+      for (int rad : {1, 2, 4, 8}) {
+        torch::Tensor S = boxSmooth(d, H, rad);
+        std::cout << "radius " << rad << ":";
+        for (int c = 1; c <= 3; ++c) {
+          torch::Tensor in = T.eq(c);
+          std::cout << " class " << c << " mean own share " << S.index({in, c}).mean().item<double>();
+        }
+        std::cout << "\n";
+      }
+      continue;
+    }
+    if (std::getenv("FVAR")) {
+      std::cout << f << " summed feature variance " << X.var(0).sum().item<double>() << "\n";
+      continue;
+    }
+    if (std::getenv("CONTROL")) {
+      // Control: intensities averaged over 8 voxels (as the features are) in place of the features.
+      torch::Tensor S = boxSmooth(d, I, 8);
+      S = (S - S.mean(0)) / S.std(0);
+      const double fvar = S.var(0).sum().item<double>();
+      for (int64_t ch = 0; ch < d.channels; ++ch)
+        for (double w : {0.25, 0.5, 1.0}) {
+          torch::Tensor col = I.narrow(1, ch, 1);
+          col = (col - col.mean()) / col.std() * std::sqrt(w * fvar);
+          std::cout << " smoothed intensities + ch" << ch << " w " << w << ": " << scoreNmi(d, kmeansLabels(torch::cat({S, col}, 1), k, seed)) << "\n";
+        }
+      std::cout << " smoothed intensities alone: " << scoreNmi(d, kmeansLabels(S, k, seed)) << "\n";
+      continue;
+    }
+    if (std::getenv("SUBSETS")) {
+      const double fvar = X.var(0).sum().item<double>();
+      auto column = [&](int64_t ch, double w) {
+        torch::Tensor col = I.narrow(1, ch, 1);
+        return (col - col.mean()) / col.std() * std::sqrt(w * fvar);
+      };
+      std::vector<int64_t> sample;
+      for (int64_t i = 0; i < d.n; i += std::max<int64_t>(1, d.n / 4000)) sample.push_back(i);
+      torch::Tensor sidx = torch::from_blob(sample.data(), {int64_t(sample.size())}, torch::kLong);
+      auto sil = [&](const torch::Tensor& F, const std::vector<int32_t>& lab) {
+        torch::Tensor fs = F.index_select(0, sidx).to(torch::kFloat).contiguous();
+        std::vector<int32_t> ls;
+        for (auto i : sample) ls.push_back(lab[std::size_t(i)]);
+        return KMeans::silhouette(fs.data_ptr<float>(), sample.size(), int(fs.size(1)), ls.data(), k);
+      };
+      std::vector<torch::Tensor> allCols{X};
+      for (int64_t ch = 0; ch < d.channels; ++ch) allCols.push_back(column(ch, 0.5));
+      const torch::Tensor full = torch::cat(allCols, 1);
+      for (int mask = 0; mask < (1 << d.channels); ++mask) {
+        std::vector<torch::Tensor> cols{X};
+        for (int64_t ch = 0; ch < d.channels; ++ch) if (mask & (1 << ch)) cols.push_back(column(ch, 0.5));
+        const torch::Tensor F = torch::cat(cols, 1);
+        const auto l1 = kmeansLabels(F, k, seed), l2 = kmeansLabels(F, k, seed + 100);
+        std::vector<int> a(l1.begin(), l1.end()), b(l2.begin(), l2.end());
+        std::cout << " append mask " << mask << " nmi " << scoreNmi(d, l1) << " silFeatures " << sil(X, l1)
+                  << " silFull " << sil(full, l1) << " silOwn " << sil(F, l1) << " kmeansStability " << nmi(a, b) << "\n";
+      }
+      continue;
+    }
+    if (std::getenv("CHANSTATS")) {
+      const auto fl = kmeansLabels(X, k, seed);
+      for (int64_t ch = 0; ch < d.channels; ++ch) {
+        torch::Tensor col = I.narrow(1, ch, 1);
+        col = (col - col.mean()) / col.std();
+        const auto f = kmeansFit(col, k, seed);
+        const double r2 = 1 - f.inertia / double(d.n);
+        torch::Tensor z = col.squeeze(1);
+        const double skew = z.pow(3).mean().item<double>(), kurt = z.pow(4).mean().item<double>();
+        std::vector<int64_t> sample;
+        for (int64_t i = 0; i < d.n; i += std::max<int64_t>(1, d.n / 4000)) sample.push_back(i);
+        torch::Tensor cs = col.index_select(0, torch::from_blob(sample.data(), {int64_t(sample.size())}, torch::kLong)).to(torch::kFloat).contiguous();
+        std::vector<int32_t> ls;
+        for (auto i : sample) ls.push_back(f.labels[std::size_t(i)]);
+        const double sil = KMeans::silhouette(cs.data_ptr<float>(), sample.size(), 1, ls.data(), k);
+        std::vector<int> a(fl.begin(), fl.end()), b(f.labels.begin(), f.labels.end());
+        {
+          torch::Tensor A = torch::cat({X - X.mean(0), torch::ones({d.n, 1}, torch::kDouble)}, 1);
+          torch::Tensor beta = std::get<0>(torch::linalg::lstsq(A, col, c10::nullopt, c10::nullopt));
+          const double rr = 1 - (col - A.mm(beta)).pow(2).mean().item<double>() / col.var().item<double>();
+          torch::Tensor cs8 = boxSmooth(d, col, 8);
+          torch::Tensor beta8 = std::get<0>(torch::linalg::lstsq(A, cs8, c10::nullopt, c10::nullopt));
+          const double rr8 = 1 - (cs8 - A.mm(beta8)).pow(2).mean().item<double>() / cs8.var().item<double>();
+          std::cout << " ch" << ch << " R2 from features " << rr << " (smoothed channel " << rr8 << ")";
+        }
+        std::cout << " ch" << ch << " r2 " << r2 << " sil " << sil << " bimodality " << (skew * skew + 1) / kurt
+                  << " skew " << skew << " kurt " << kurt << " nmi(features,channel) " << nmi(a, b) << "\n";
+      }
+      continue;
+    }
+    if (std::getenv("CHANNELW")) {
+      // Features beside one channel's unsmoothed intensity (column scaled to w x the features' summed variance).
+      const double fvar = X.var(0).sum().item<double>();
+      for (int64_t ch = 0; ch < d.channels; ++ch)
+        for (double w : {0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8}) {
+          torch::Tensor col = I.narrow(1, ch, 1);
+          col = (col - col.mean()) / col.std() * std::sqrt(w * fvar);
+          r["ch" + std::to_string(ch) + "_w" + std::to_string(w).substr(0, 4)] = scoreNmi(d, kmeansLabels(torch::cat({X, col}, 1), k, seed));
+        }
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
+      continue;
+    }
+    if (std::getenv("CONFUSION")) {
+      auto show = [&](const std::string& name, const std::vector<int32_t>& lab) {
+        std::vector<std::array<int64_t, 4>> t(static_cast<std::size_t>(k), std::array<int64_t, 4>{});
+        for (int64_t i = 0; i < d.n; ++i) t[std::size_t(lab[std::size_t(i)])][std::size_t(std::clamp(d.truth[std::size_t(i)], 0, 3))]++;
+        std::cout << name << " nmi " << scoreNmi(d, lab) << " (rows: cluster; cols: none core oedema enhancing)\n";
+        for (auto& row : t) std::cout << "  " << row[0] << " " << row[1] << " " << row[2] << " " << row[3] << "\n";
+      };
+      show("features kmeans", kmeansLabels(X, k, seed));
+      show("t1c kmeans", kmeansLabels(I.narrow(1, I.size(1) - 1, 1), k, seed));
+      show("intensity kmeans", kmeansLabels(I, k, seed));
+      continue;
+    }
+    if (raw) {
+      // Unsmoothed features: the product's whitening (16) then smoothing 8, against MAF then smoothing 8.
+      const torch::Tensor P16 = principalScores(X, 16, true);
+      r["w16_s8"] = scoreNmi(d, kmeansLabels(boxSmooth(d, P16, 8), k, seed));
+      if (std::getenv("DIFFUSE")) {
+        const torch::Tensor G = boxSmooth(d, I, 1);
+        for (double kappa : {0.5, 1.0, 1e9})
+          for (int iters : {25, 100}) {
+            const std::string tag = "diffuse_k" + std::to_string(kappa).substr(0, 3) + "_i" + std::to_string(iters);
+            const torch::Tensor Y = diffuse(d, P16, G, kappa, iters);
+            r[tag] = scoreNmi(d, kmeansLabels(Y, k, seed));
+            r["intensity_" + tag] = scoreNmi(d, kmeansLabels(diffuse(d, I, G, kappa, iters), k, seed));
+            std::cout << tag << " " << r[tag] << " intensity " << r["intensity_" + tag] << std::endl;
+          }
+        row["nmi"] = r;
+        std::cout << row.dump() << std::endl;
+        continue;
+      }
+      for (int rad : {0, 2, 8}) {
+        const torch::Tensor S = boxSmooth(d, P16, rad);
+        for (int ks = 1; ks <= 8; ++ks) {
+          const auto f = kmeansFit(S, k, ks, 1);
+          std::cout << "  r" << rad << " seed " << ks << " inertia/n " << f.inertia / double(d.n) << " nmi " << scoreNmi(d, f.labels) << "\n";
+        }
+        for (int rs : {4, 20}) r["w16_s" + std::to_string(rad) + "_restarts" + std::to_string(rs)] = scoreNmi(d, kmeansFit(S, k, seed, rs).labels);
+      }
+      for (int rad : {1, 2, 4}) r["w16_s" + std::to_string(rad)] = scoreNmi(d, kmeansLabels(boxSmooth(d, P16, rad), k, seed));
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
+      if (std::getenv("QUICK")) continue;
+      for (int lag : {1, 4, 9})
+        for (int64_t m : {4, 8, 16})
+          for (int64_t keep : {16, 64}) {
+            if (m > keep) continue;
+            const torch::Tensor M = mafScores(d, X, lag, m, keep);
+            const std::string tag = "maf_l" + std::to_string(lag) + "_m" + std::to_string(m) + "_p" + std::to_string(keep);
+            r[tag + "_s0"] = scoreNmi(d, kmeansLabels(M, k, seed));
+            r[tag + "_s8"] = scoreNmi(d, kmeansLabels(boxSmooth(d, M, 8), k, seed));
+          }
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
+      continue;
+    }
+    r["kmeans"] = scoreNmi(d, kmeansLabels(X, k, seed));
+    {
+      torch::Tensor Z = X - X.mean(0);
+      r["spherical"] = scoreNmi(d, kmeansLabels(Z / Z.norm(2, 1, true).clamp_min(1e-9), k, seed));
+      r["intensity_spherical"] = scoreNmi(d, kmeansLabels((I - I.mean(0)) / (I - I.mean(0)).norm(2, 1, true).clamp_min(1e-9), k, seed));
+      // Bisecting k-means: split the cluster with the largest summed squared error in two until k.
+      auto bisect = [&](const torch::Tensor& F) {
+        std::vector<int32_t> lab(std::size_t(d.n), 0);
+        for (int c = 1; c < k; ++c) {
+          int worst = 0;
+          double worstSse = -1;
+          for (int j = 0; j < c; ++j) {
+            std::vector<int64_t> ids;
+            for (int64_t i = 0; i < d.n; ++i) if (lab[std::size_t(i)] == j) ids.push_back(i);
+            torch::Tensor S = F.index_select(0, torch::from_blob(ids.data(), {int64_t(ids.size())}, torch::kLong));
+            const double sse = (S - S.mean(0)).pow(2).sum().item<double>();
+            if (sse > worstSse) worstSse = sse, worst = j;
+          }
+          std::vector<int64_t> ids;
+          for (int64_t i = 0; i < d.n; ++i) if (lab[std::size_t(i)] == worst) ids.push_back(i);
+          torch::Tensor S = F.index_select(0, torch::from_blob(ids.data(), {int64_t(ids.size())}, torch::kLong));
+          const auto two = kmeansLabels(S, 2, seed);
+          for (std::size_t q = 0; q < ids.size(); ++q) if (two[q] == 1) lab[std::size_t(ids[q])] = c;
+        }
+        return lab;
+      };
+      r["bisecting"] = scoreNmi(d, bisect(X));
+      r["intensity_bisecting"] = scoreNmi(d, bisect(I));
+      for (double w : {0.5, 1.0, 2.0}) {
+        torch::Tensor C = torch::cat({X, w * std::sqrt(double(X.size(1)) / double(I.size(1))) * boxSmooth(d, I, 2)}, 1);
+        r["with_intensity_s2_w" + std::to_string(w).substr(0, 3)] = scoreNmi(d, kmeansLabels(C, k, seed));
+      }
+    }
+    r["intensity_kmeans"] = scoreNmi(d, kmeansLabels(I, k, seed));
+    for (int m : {1, 2, 3, 4, 6, 8})
+      r["pc" + std::to_string(m)] = scoreNmi(d, kmeansLabels(principalScores(X, m, false), k, seed));
+    for (int m : {2, 3, 4})
+      r["gmm_pc" + std::to_string(m)] = scoreNmi(d, gmmLabels(principalScores(X, m, false), k, seed));
+    r["intensity_gmm"] = scoreNmi(d, gmmLabels(I, k, seed));
+    const torch::Tensor Y = icaComponents(principalScores(X, X.size(1), true), seed);
+    for (int m : {1, 2, 3, 4, 6})
+      r["ica" + std::to_string(m)] = scoreNmi(d, kmeansLabels(Y.narrow(1, 0, std::min<int64_t>(m, Y.size(1))), k, seed));
+    row["nmi"] = r;
+    std::cout << row.dump() << std::endl;
+  }
+  return 0;
+}
