@@ -54,7 +54,7 @@ RunMemoryPlan RunMemoryPlan::make(const Parameters& p, const std::vector<const V
   const int depth = spec.depth();
   const std::array<int, 3> extent{v.patchSize, v.patchSize, depth};
   const uint64_t networks = uint64_t(std::max(1, v.networks));
-  const uint64_t intensityColumns = !v.featureIntensity ? 0 : (v.intensityChannel > 0 ? 1 : nChannels);
+  const uint64_t intensityColumns = !v.featureIntensity ? 0 : (v.intensityChannels == "added" ? nChannels - 1 : nChannels);
   const uint64_t dim = uint64_t(spec.featureDim) * networks + intensityColumns;
   const uint64_t firstConv = spec.convs.empty() ? 50 : uint64_t(spec.convs.front().channels);
   const uint64_t patchVoxels = uint64_t(v.patchSize) * uint64_t(v.patchSize) * uint64_t(depth);

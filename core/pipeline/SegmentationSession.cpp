@@ -76,7 +76,7 @@ std::string describeAgreement(const NetworkAgreementResult& a) {
 const std::set<std::string>& segmentationTimeParameters() {
   static const std::set<std::string> names = {"threshold_lo",    "threshold_hi",      "stride",           "k",
                                               "kmeans_restarts", "kmeans_max_iter",   "feature_smoothing", "feature_intensity",
-                                              "feature_whitening", "intensity_weight", "intensity_channel", "potts_weight", "seed",             "threads",
+                                              "feature_whitening", "intensity_weight", "intensity_channels", "potts_weight", "seed",             "threads",
                                               "device",          "precision"};
   return names;
 }
@@ -362,14 +362,6 @@ void SegmentationSession::requireVolume() const {
   if (!volume()) throw InputError("no volume is open");
 }
 
-// intensity_channel names a channel by number: refused before training, not after it.
-void SegmentationSession::requireIntensityChannel() const {
-  const ParameterValues v = parameters().values();
-  if (!v.featureIntensity) return;
-  std::vector<const Volume*> channels(1 + moreChannels().size(), volume().get());
-  intensityChannels(channels, v.intensityChannel);
-}
-
 std::size_t SegmentationSession::windowVoxels() const {
   requireVolume();
   const auto w = window();
@@ -421,7 +413,6 @@ std::vector<const Volume*> SegmentationSession::raw(const std::vector<std::share
 
 JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskContext* ctx) {
   windowVoxels();
-  requireIntensityChannel();
   const auto t0 = Clock::now();
   const Parameters p = withPatchDepthFromSpacing(parameters(), volume(), [this](const std::string& l) { log(l); });
   const ParameterValues v = p.values();
@@ -552,7 +543,6 @@ std::string SegmentationSession::modelPath() const {
 
 void SegmentationSession::extractFeatures(const TaskContext* ctx) {
   windowVoxels();
-  requireIntensityChannel();
   const auto t0 = Clock::now();
   const Parameters p = withPatchDepthFromSpacing(parameters(), volume(), [this](const std::string& l) { log(l); });
   const ParameterValues v = p.values();

@@ -211,7 +211,6 @@ private:
   std::vector<std::shared_ptr<const Volume>> networkInputs(const Parameters& p, std::shared_ptr<const Volume> vol);
   static std::vector<const Volume*> raw(const std::vector<std::shared_ptr<const Volume>>& volumes);
   void requireVolume() const;
-  void requireIntensityChannel() const;
 
   mutable std::mutex mutex_;
   std::unique_ptr<State> s_;

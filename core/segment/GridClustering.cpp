@@ -1,5 +1,6 @@
 #include "core/segment/GridClustering.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/base/Errors.h"
@@ -15,15 +16,12 @@ void finishFeatures(FeatureGrid& grid, const std::vector<const Volume*>& channel
   const ParameterValues v = params.values();
   FeatureWhitening(v.featureWhitening, v.threads).apply(grid, ctx);
   FeatureSmoothing(v.featureSmoothing, v.threads).apply(grid, ctx);
-  if (v.featureIntensity) grid.appendIntensityColumns(intensityChannels(channels, v.intensityChannel), v.intensityWeight);
+  if (v.featureIntensity) grid.appendIntensityColumns(intensityChannels(channels, v.intensityChannels), v.intensityWeight);
 }
 
-std::vector<const Volume*> intensityChannels(const std::vector<const Volume*>& channels, int which) {
-  if (which == 0) return channels;
-  if (which > int(channels.size()))
-    throw InputError("intensity_channel " + std::to_string(which) + " asks for a channel the run does not have (it has " +
-                     std::to_string(channels.size()) + ")");
-  return {channels[std::size_t(which - 1)]};
+std::vector<const Volume*> intensityChannels(const std::vector<const Volume*>& channels, const std::string& which) {
+  if (which == "added") return {channels.begin() + std::min<std::ptrdiff_t>(1, std::ptrdiff_t(channels.size())), channels.end()};
+  return channels;
 }
 
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx) {

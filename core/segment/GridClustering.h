@@ -16,12 +16,11 @@
 namespace jseg {
 
 // feature_whitening, feature_smoothing, then the feature_intensity columns (one per channel of `channels`, the first
-// being the volume the window applies to, or only intensity_channel's).
+// being the volume the window applies to; with intensity_channels = added, all but the first).
 void finishFeatures(FeatureGrid& grid, const std::vector<const Volume*>& channels, const Parameters& params,
                     const TaskContext* ctx = nullptr);
-// The channels whose intensity feature_intensity appends: all for intensity_channel 0, else only that one (1-based).
-// InputError when the run has fewer channels.
-std::vector<const Volume*> intensityChannels(const std::vector<const Volume*>& channels, int intensityChannel);
+// The channels whose intensity feature_intensity appends (intensity_channels): "all", or "added" = all but the first.
+std::vector<const Volume*> intensityChannels(const std::vector<const Volume*>& channels, const std::string& which);
 // The same for one channel.
 void finishFeatures(FeatureGrid& grid, const Volume& vol, const Parameters& params, const TaskContext* ctx = nullptr);
 

@@ -108,20 +108,6 @@ private Q_SLOTS:
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.err.contains("potts_weight"), qPrintable(bad.err));
   }
-
-  // intensity_channel names a channel the run lacks: refused before any training, exit 2, no output folder.
-  void missingIntensityChannelIsRefusedBeforeTraining() {
-    JSEG_REQUIRE_DATA("brats/pat0006/flair.nii.gz");
-    const QString d = QString::fromStdString(test::sharedData("brats/pat0006"));
-    QTemporaryDir tmp;
-    const QString out = tmp.path() + "/out";
-    const Result bad = run({"run", d + "/flair.nii.gz", "--channel", d + "/t1c.nii.gz", "--mask", d + "/tumour_mask.nii.gz",
-                            "--preset", "texture", "--feature-intensity", "true", "--intensity-channel", "3", "-o", out});
-    QCOMPARE(bad.exitCode, 2);
-    QVERIFY2(bad.err.contains("intensity_channel 3") && bad.err.contains("has 2"), qPrintable(bad.err));
-    QVERIFY2(!bad.out.contains("period"), qPrintable(bad.out));  // no training began
-    QVERIFY(!QFileInfo::exists(out));
-  }
 };
 
 QTEST_GUILESS_MAIN(TestCliChannels)

@@ -2,7 +2,7 @@
 // FeatureSmoothing (parameter feature_smoothing) on hand-made grids: the mean over the grid points within
 // r voxels, points outside the window left out of the mean, the radius in voxels at a coarser stride, the
 // intensity column kept, and agreement with a brute-force mean on a random masked grid. Also which channels'
-// intensity columns finishFeatures appends (intensity_channel).
+// intensity columns finishFeatures appends (intensity_channels).
 #include <QtTest>
 
 #include <cmath>
@@ -133,9 +133,9 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(InputError, g.appendIntensityColumn(v, 1.0));  // once only
   }
 
-  void intensityChannelPicksOneChannelsColumn() {
-    // intensity_channel 2: only the second channel's column (T1c's beside FLAIR's features); 0: every channel's;
-    // a channel the run lacks is refused with its number.
+  void addedChannelsOnlyGetIntensityColumns() {
+    // intensity_channels = added: only the added channels' columns (T1c's beside features of FLAIR + T1c), none
+    // with one channel; all: every channel's.
     Volume flair = makeVolume(4, 1, 1, 100);
     flair.voxels = {100, 200, 300, 400};
     Volume t1c = flair;
@@ -143,26 +143,24 @@ private Q_SLOTS:
     Parameters p;
     p.set("feature_intensity", true);
     p.set("intensity_weight", 1.5);
-    p.set("intensity_channel", 2);
+    p.set("intensity_channels", "added");
     FeatureGrid g = gridOf(flair, 1, 1, {0, 0, 0, 8});
     finishFeatures(g, {&flair, &t1c}, p);
     QCOMPARE(g.dim, 2);
     QCOMPARE(g.intensityColumns, 1);
     compareWithin({g.features[1], g.features[3], g.features[5], g.features[7]}, {-1.5f, -1.5f, 1.5f, 1.5f}, 1e-6f);
-    p.set("intensity_channel", 0);
+    FeatureGrid alone = gridOf(flair, 1, 1, {0, 0, 0, 8});
+    finishFeatures(alone, {&flair}, p);
+    QCOMPARE(alone.dim, 1);
+    QVERIFY(!alone.hasIntensityColumn);
+    compareWithin(alone.features, {0, 0, 0, 8}, 0.f);
+    p.set("intensity_channels", "all");
     FeatureGrid both = gridOf(flair, 1, 1, {0, 0, 0, 8});
     finishFeatures(both, {&flair, &t1c}, p);
     QCOMPARE(both.dim, 3);
     QCOMPARE(both.features[8], 1.5f);  // point 2 (300 and 30): T1c column 1.5 x 1, FLAIR 1.5 x (300 - 250) / 111.8
     QVERIFY(std::abs(both.features[7] - float(1.5 * 50 / std::sqrt(12500.0))) < 1e-5f);
-    p.set("intensity_channel", 3);
-    FeatureGrid bad = gridOf(flair, 1, 1, {0, 0, 0, 8});
-    try {
-      finishFeatures(bad, {&flair, &t1c}, p);
-      QFAIL("a third channel was not refused");
-    } catch (const InputError& e) {
-      QVERIFY2(std::string(e.what()).find("intensity_channel 3") != std::string::npos, e.what());
-    }
+    QVERIFY_THROWS_EXCEPTION(InputError, p.set("intensity_channels", "t1c"));
   }
 
   void equalsBruteForceOnAMaskedVolume() {

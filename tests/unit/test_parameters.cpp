@@ -69,6 +69,10 @@ private Q_SLOTS:
     QCOMPARE(texture.getInt("feature_smoothing"), 8);
     QCOMPARE(texture.getInt("feature_whitening"), 16);
     QCOMPARE(texture.getInt("networks"), 3);
+    QCOMPARE(texture.getBool("feature_intensity"), true);  // the added channels' voxel intensities, not the first's
+    QCOMPARE(texture.getString("intensity_channels"), std::string("added"));
+    QCOMPARE(texture.getDouble("intensity_weight"), 1.5);
+    QCOMPARE(Parameters::preset("tissue").getString("intensity_channels"), std::string("all"));
     QCOMPARE(Parameters::preset("paper").getInt("feature_whitening"), 0);  // off in the paper preset
     QCOMPARE(texture.getInt("patches"), fast.getInt("patches"));
     QCOMPARE(Parameters().getInt("feature_smoothing"), 0);  // the paper clusters the features as they are
