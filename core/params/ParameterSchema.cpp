@@ -166,7 +166,7 @@ const std::vector<Preset>& parameterPresets() {
        "components and smoothed over 8 voxels (about a patch either way) before k-means; each added channel's "
        "own voxel intensity beside them (weight 1.5), not the first volume's. Demo phantom, seeds 1-3: JULE NMI "
        "0.88-0.91 against intensity k-means 0.61; inside BraTS tumours from FLAIR alone 0.24-0.44 against "
-       "0.12-0.13, from FLAIR + T1c 0.40-0.70 against 0.32-0.38. Not for 1 mm brain MRI, nor for structures "
+       "0.12-0.13, from FLAIR + T1c 0.40-0.72 against 0.32-0.38. Not for 1 mm brain MRI, nor for structures "
        "narrower than the smoothing.",
        // The added channels' intensities, unsmoothed: inside a glioma (FLAIR + T1c) T1c's voxel contrast draws the
        // enhancing rim and the necrotic core that 8-voxel smoothing blurs (pat0006 0.26 -> 0.40, pat0001 0.46 ->
