@@ -9,7 +9,19 @@
 //                     farthest from a Gaussian (negentropy): clusters make a projection non-Gaussian
 //   gmm_pcM           full-covariance Gaussian mixture on the first M principal components
 // Each method also runs on the channel intensities (the baselines' inputs) where it applies.
-// Usage: bench_cluster_explore [--k 3] [--seed S] FILE.grid ...
+// Usage: bench_cluster_explore [--k 3] [--seed S] [--mode MODE] FILE.grid ...
+// MODE (default backends, the methods above):
+//   confusion         clusters x truth classes for the features, T1c (last channel) and all channels
+//   purity            each class's mean own share of its neighbourhood at radii 1 / 2 / 4 / 8 (what smoothing keeps)
+//   channel-stats     per channel: 1-D k-means R^2, silhouette, skew, kurtosis, NMI with the features' clusters,
+//                     R^2 of the channel from the features (candidate truth-free criteria for which channel to add)
+//   channel-weights   features + one channel's voxel intensity at relative weights 0.3 ... 0.8
+//   subsets           features + every subset of the channels, with silhouettes and k-means stability
+//   control           intensities smoothed over 8 voxels + one channel's voxel intensity (no learned features)
+//   feature-variance  the features' summed variance (converts relative weights to intensity_weight)
+//   raw, raw-quick    on dumps without whitening or smoothing: k-means restarts and radii, then (raw) maximum
+//                     autocorrelation factors
+//   diffuse           on such dumps: edge-stopping diffusion guided by the intensities
 #include <torch/torch.h>
 
 #include <cmath>
@@ -219,13 +231,13 @@ torch::Tensor mafScores(const Dump& d, const torch::Tensor& X, int lag, int64_t 
 
 int main(int argc, char** argv) {
   int k = 3, seed = 1;
-  bool raw = false;
+  std::string mode = "backends";
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--k" && i + 1 < argc) k = std::stoi(argv[++i]);
     else if (a == "--seed" && i + 1 < argc) seed = std::stoi(argv[++i]);
-    else if (a == "--raw") raw = true;
+    else if (a == "--mode" && i + 1 < argc) mode = argv[++i];
     else files.push_back(a);
   }
   torch::set_num_threads(2);
@@ -235,7 +247,7 @@ int main(int argc, char** argv) {
     torch::Tensor I = torch::from_blob(const_cast<float*>(d.intensity.data()), {d.n, d.channels}, torch::kFloat).to(torch::kDouble);
     json row{{"file", f}, {"n", d.n}, {"dim", d.dim}};
     json r = json::object();
-    if (std::getenv("PURITY")) {
+    if (mode == "purity") {
       torch::Tensor T = torch::from_blob(const_cast<int32_t*>(d.truth.data()), {d.n}, torch::kInt).to(torch::kLong);
       torch::Tensor H = torch::nn::functional::one_hot(T.clamp(0, 3), 4).to(torch::kDouble);
       for (int rad : {1, 2, 4, 8}) {
@@ -249,11 +261,11 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    if (std::getenv("FVAR")) {
+    if (mode == "feature-variance") {
       std::cout << f << " summed feature variance " << X.var(0).sum().item<double>() << "\n";
       continue;
     }
-    if (std::getenv("CONTROL")) {
+    if (mode == "control") {
       // Control: intensities averaged over 8 voxels (as the features are) in place of the features.
       torch::Tensor S = boxSmooth(d, I, 8);
       S = (S - S.mean(0)) / S.std(0);
@@ -267,7 +279,7 @@ int main(int argc, char** argv) {
       std::cout << " smoothed intensities alone: " << scoreNmi(d, kmeansLabels(S, k, seed)) << "\n";
       continue;
     }
-    if (std::getenv("SUBSETS")) {
+    if (mode == "subsets") {
       const double fvar = X.var(0).sum().item<double>();
       auto column = [&](int64_t ch, double w) {
         torch::Tensor col = I.narrow(1, ch, 1);
@@ -296,7 +308,7 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    if (std::getenv("CHANSTATS")) {
+    if (mode == "channel-stats") {
       const auto fl = kmeansLabels(X, k, seed);
       for (int64_t ch = 0; ch < d.channels; ++ch) {
         torch::Tensor col = I.narrow(1, ch, 1);
@@ -326,7 +338,7 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    if (std::getenv("CHANNELW")) {
+    if (mode == "channel-weights") {
       // Features beside one channel's unsmoothed intensity (column scaled to w x the features' summed variance).
       const double fvar = X.var(0).sum().item<double>();
       for (int64_t ch = 0; ch < d.channels; ++ch)
@@ -339,7 +351,7 @@ int main(int argc, char** argv) {
       std::cout << row.dump() << std::endl;
       continue;
     }
-    if (std::getenv("CONFUSION")) {
+    if (mode == "confusion") {
       auto show = [&](const std::string& name, const std::vector<int32_t>& lab) {
         std::vector<std::array<int64_t, 4>> t(static_cast<std::size_t>(k), std::array<int64_t, 4>{});
         for (int64_t i = 0; i < d.n; ++i) t[std::size_t(lab[std::size_t(i)])][std::size_t(std::clamp(d.truth[std::size_t(i)], 0, 3))]++;
@@ -351,11 +363,11 @@ int main(int argc, char** argv) {
       show("intensity kmeans", kmeansLabels(I, k, seed));
       continue;
     }
-    if (raw) {
+    if (mode == "raw" || mode == "raw-quick" || mode == "diffuse") {
       // Unsmoothed features: the product's whitening (16) then smoothing 8, against MAF then smoothing 8.
       const torch::Tensor P16 = principalScores(X, 16, true);
       r["w16_s8"] = scoreNmi(d, kmeansLabels(boxSmooth(d, P16, 8), k, seed));
-      if (std::getenv("DIFFUSE")) {
+      if (mode == "diffuse") {
         const torch::Tensor G = boxSmooth(d, I, 1);
         for (double kappa : {0.5, 1.0, 1e9})
           for (int iters : {25, 100}) {
@@ -380,7 +392,7 @@ int main(int argc, char** argv) {
       for (int rad : {1, 2, 4}) r["w16_s" + std::to_string(rad)] = scoreNmi(d, kmeansLabels(boxSmooth(d, P16, rad), k, seed));
       row["nmi"] = r;
       std::cout << row.dump() << std::endl;
-      if (std::getenv("QUICK")) continue;
+      if (mode == "raw-quick") continue;
       for (int lag : {1, 4, 9})
         for (int64_t m : {4, 8, 16})
           for (int64_t keep : {16, 64}) {
