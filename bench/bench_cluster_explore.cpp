@@ -32,6 +32,8 @@
 #include <vector>
 
 #include "core/eval/Nmi.h"
+#include "core/segment/FeatureGrid.h"
+#include "core/segment/FeatureSmoothing.h"
 #include "core/segment/GaussianMixture.h"
 #include "core/segment/KMeans.h"
 
@@ -145,27 +147,18 @@ std::vector<int64_t> latticeIndex(const Dump& d) {
   return at;
 }
 
-// Box mean over +-r lattice steps on every axis, over the points that exist (separable).
+// The product's feature_smoothing (FeatureSmoothing) of the rows X over +-r lattice steps: the dumps are at stride 1,
+// so steps are voxels. A FeatureGrid carries the dump's lattice; its centres only count the points.
 torch::Tensor boxSmooth(const Dump& d, const torch::Tensor& X, int r) {
-  if (r <= 0) return X;
-  const auto& L = d.latticeDims;
-  const int64_t cells = L[0] * L[1] * L[2], m = X.size(1);
-  torch::Tensor idx = torch::from_blob(const_cast<int64_t*>(d.lattice.data()), {d.n}, torch::kLong);
-  torch::Tensor V = torch::zeros({cells, m + 1}, torch::kDouble);
-  V.index_put_({idx, torch::indexing::Slice(0, m)}, X);
-  V.index_put_({idx, m}, torch::ones({d.n}, torch::kDouble));
-  V = V.view({L[2], L[1], L[0], m + 1});
-  for (int axis = 0; axis < 3; ++axis) {
-    torch::Tensor c = V.cumsum(axis);
-    const int64_t len = V.size(axis);
-    torch::Tensor pad = torch::zeros_like(V.narrow(axis, 0, 1));
-    c = torch::cat({pad, c}, axis);  // c[j] = sum of V[0..j-1]
-    torch::Tensor hiI = torch::clamp(torch::arange(len) + r + 1, 0, len);
-    torch::Tensor loI = torch::clamp(torch::arange(len) - r, 0, len);
-    V = c.index_select(axis, hiI) - c.index_select(axis, loI);
-  }
-  V = V.view({cells, m + 1}).index_select(0, idx);
-  return V.narrow(1, 0, m) / V.narrow(1, m, 1);
+  FeatureGrid g;
+  g.latticeDims = d.latticeDims;
+  g.lattice = d.lattice;
+  g.centres.resize(std::size_t(d.n));
+  g.dim = int(X.size(1));
+  torch::Tensor x = X.to(torch::kFloat).contiguous();
+  g.features.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+  FeatureSmoothing(r).apply(g);
+  return torch::from_blob(g.features.data(), {d.n, g.dim}, torch::kFloat).to(torch::kDouble);
 }
 
 // Edge-stopping diffusion on the lattice (Perona-Malik with a fixed conductance): each iteration moves every

@@ -102,6 +102,23 @@ json summary(const std::vector<double>& v) {
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
+// Each grid point's centre voxel and the channels' standardised intensities there (row-major, `channels` per point).
+struct CentreIntensities {
+  std::vector<std::size_t> voxels;
+  std::size_t channels = 0;
+  std::vector<float> rows;
+};
+CentreIntensities centreIntensities(const SegmentationSession& s, const FeatureGrid& grid) {
+  std::vector<const Volume*> channels{s.volume().get()};
+  const auto more = s.moreChannels();
+  for (const auto& m : more) channels.push_back(m.get());
+  CentreIntensities c;
+  for (const auto& p : grid.centres) c.voxels.push_back(grid.geom.index(p[0], p[1], p[2]));
+  c.channels = channels.size();
+  c.rows = standardisedChannelRows(channels, c.voxels);
+  return c;
+}
+
 // --probe: how much of the truth a linear reading (LDA fitted with the truth, bench/LinearProbe.h) finds in JULE's
 // finished features, in the channels' intensities at the grid points, in those intensities averaged as the
 // features are (feature_smoothing), and in the features and intensities together; NMI over the grid points that
@@ -109,16 +126,10 @@ double round3(double v) { return std::round(v * 1000) / 1000; }
 json linearProbes(const SegmentationSession& s) {
   const auto grid = s.features();
   const auto truth = s.truth();
-  const auto first = s.volume();
-  const auto more = s.moreChannels();
-  std::vector<const Volume*> channels{first.get()};
-  for (const auto& m : more) channels.push_back(m.get());
-  const std::size_t n = grid->count(), c = channels.size();
+  const CentreIntensities centre = centreIntensities(s, *grid);
+  const std::size_t n = grid->count(), c = centre.channels;
   std::vector<int64_t> truthAt(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& p = grid->centres[i];
-    truthAt[i] = truth->labels[grid->geom.index(p[0], p[1], p[2])];
-  }
+  for (std::size_t i = 0; i < n; ++i) truthAt[i] = truth->labels[centre.voxels[i]];
   const int classes = truth->maxLabel();
   auto probeNmi = [&](const std::vector<float>& rows, int64_t d) {
     const std::vector<int32_t> pred = bench::ldaProbe(rows.data(), int64_t(n), d, truthAt, classes);
@@ -131,9 +142,7 @@ json linearProbes(const SegmentationSession& s) {
   intensity.dim = int(c);
   intensity.hasIntensityColumn = false;
   intensity.intensityColumns = 0;
-  std::vector<std::size_t> centreVoxels;
-  for (const auto& p : grid->centres) centreVoxels.push_back(grid->geom.index(p[0], p[1], p[2]));
-  intensity.features = standardisedChannelRows(channels, centreVoxels);
+  intensity.features = centre.rows;
   FeatureGrid smoothed = intensity;
   FeatureSmoothing(s.parameters().values().featureSmoothing).apply(smoothed);
   std::vector<float> both(n * (std::size_t(grid->dim) + c));
@@ -152,23 +161,18 @@ json linearProbes(const SegmentationSession& s) {
 void dumpGrid(const SegmentationSession& s, const fs::path& file) {
   const auto grid = s.features();
   const auto truth = s.truth();
-  std::vector<const Volume*> channels{s.volume().get()};
-  const auto more = s.moreChannels();
-  for (const auto& m : more) channels.push_back(m.get());
-  std::vector<std::size_t> voxels;
-  for (const auto& p : grid->centres) voxels.push_back(grid->geom.index(p[0], p[1], p[2]));
-  const std::vector<float> intensity = standardisedChannelRows(channels, voxels);
+  const CentreIntensities centre = centreIntensities(s, *grid);
+  const std::size_t c = centre.channels;
   std::ofstream out(file, std::ios::binary);
   auto put = [&](const auto& v) { out.write(reinterpret_cast<const char*>(&v), sizeof v); };
   put(int64_t(grid->count()));
   put(int64_t(grid->dim));
-  put(int64_t(channels.size()));
+  put(int64_t(c));
   for (int a = 0; a < 3; ++a) put(grid->latticeDims[a]);
   for (std::size_t i = 0; i < grid->count(); ++i) {
     put(grid->lattice[i]);
-    put(int32_t(truth->labels[voxels[i]]));
-    out.write(reinterpret_cast<const char*>(intensity.data() + i * channels.size()),
-              std::streamsize(sizeof(float) * channels.size()));
+    put(int32_t(truth->labels[centre.voxels[i]]));
+    out.write(reinterpret_cast<const char*>(centre.rows.data() + i * c), std::streamsize(sizeof(float) * c));
     out.write(reinterpret_cast<const char*>(grid->row(i)), std::streamsize(sizeof(float) * grid->dim));
   }
 }
