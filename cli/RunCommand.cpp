@@ -239,8 +239,8 @@ void registerRunCommand(CLI::App& app) {
                   "region of interest (non-zero = inside, on the volume's grid): training, grid, baselines and NMI "
                   "inside it only; labels 0 outside");
   cmd->add_option("--channel", a->channels,
-                  "a co-registered volume on the same grid (another contrast), repeatable: the networks and the "
-                  "baselines see every channel; the threshold applies to the first");
+                  "a co-registered volume on the same grid (another contrast), repeatable: the networks (unless "
+                  "--network-channels first) and the baselines see every channel; the threshold applies to the first");
   cmd->add_option("-o,--output", a->out, "output folder")->required();
   cmd->add_option("--model", a->model, "use this trained model (.pt) instead of training");
   cmd->add_option("--project", a->project,

@@ -39,7 +39,7 @@ const std::vector<std::string>& juleParameterNames() {
       "eta", "knn", "kc", "lambda", "lambda_min_clusters", "faithful_triangular_knn", "fast_row_update",
       "recluster_final", "epochs_per_period", "batch_size", "learning_rate", "momentum", "dampening",
       "weight_decay", "lr_gamma", "lr_power", "margin", "triplet_gamma", "negatives", "anchor_only_gradient",
-      "final_pass", "bn_train_features", "initial_clusters", "max_epochs"};
+      "final_pass", "bn_train_features", "initial_clusters", "max_epochs", "network_channels"};
   return names;
 }
 
@@ -221,7 +221,7 @@ void registerTrainCommand(CLI::App& app) {
   cmd->add_option("--mask", a->mask, "region of interest (non-zero = inside): patch centres inside it only");
   cmd->add_option("--channel", a->channels,
                   "a co-registered volume on the same grid (another contrast), repeatable: the network sees every "
-                  "channel; the threshold applies to the first");
+                  "channel (the first only with --network-channels first); the threshold applies to the first");
   cmd->add_option("-o,--output", a->output, "model file to write (.pt; model.json is written beside it)")->required();
   // Defined before the schema options: CLI11 applies options in definition order, so explicit
   // parameters override the preset.

@@ -163,17 +163,21 @@ const std::vector<Preset>& parameterPresets() {
        "For regions that are wide and differ by texture more than by mean intensity (micro-CT tissues, the demo "
        "phantom, glioma sub-regions): the fast preset's training for three local3d networks on 9³ patches "
        "(their features side by side), a label per voxel (stride 1), features whitened to 16 principal "
-       "components and smoothed over 8 voxels (about a patch either way) before k-means; each added channel's "
-       "own voxel intensity beside them (weight 1.5), not the first volume's. Demo phantom, seeds 1-3: JULE NMI "
-       "0.88-0.91 against intensity k-means 0.61; inside BraTS tumours from FLAIR alone 0.24-0.44 against "
-       "0.12-0.13, from FLAIR + T1c 0.40-0.72 against 0.32-0.38. Not for 1 mm brain MRI, nor for structures "
-       "narrower than the smoothing.",
+       "components and smoothed over 8 voxels (about a patch either way) before k-means. With several channels the "
+       "networks learn the first volume's texture and each added channel's own voxel intensity goes beside "
+       "their features (weight 1.5). Demo phantom, seeds 1-3: JULE NMI 0.88-0.91 against intensity k-means 0.61; "
+       "inside BraTS tumours from FLAIR alone 0.24-0.44 against 0.12-0.13, from FLAIR + T1c 0.38-0.68 against "
+       "0.32-0.38 (untrained networks 0.34-0.50). Not for 1 mm brain MRI, nor for structures narrower than the "
+       "smoothing.",
        // The added channels' intensities, unsmoothed: inside a glioma (FLAIR + T1c) T1c's voxel contrast draws the
        // enhancing rim and the necrotic core that 8-voxel smoothing blurs (pat0006 0.26 -> 0.40, pat0001 0.46 ->
        // 0.69), while FLAIR's, the first volume's, spreads within the oedema and costs 0.07-0.14. Weight 1.5 rather
        // than 1 or 1.25: the seeds' labels agree most (pat0006 0.92 against 0.75 and 0.58); below about 1.3 k-means
-       // falls to the cut without the rim on some seeds.
+       // falls to the cut without the rim on some seeds. The networks see the first volume only: trained on FLAIR +
+       // T1c, untrained networks finished the same way did as well as JULE inside pat0006 (0.39-0.41 both); trained
+       // on FLAIR, JULE leads them by 0.04-0.07 there and by 0.18-0.20 inside pat0001.
        withSettings(localVoxelwise, {{"networks", 3},
+                                     {"network_channels", "first"},
                                      {"feature_whitening", 16},
                                      {"feature_smoothing", 8},
                                      {"feature_intensity", true},

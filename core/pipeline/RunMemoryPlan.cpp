@@ -49,8 +49,9 @@ RunMemoryPlan RunMemoryPlan::make(const Parameters& p, const std::vector<const V
   const Volume& vol = *channels.front();
   const uint64_t voxels = vol.geom.voxelCount();
   const uint64_t nChannels = channels.size();
+  const uint64_t netChannels = v.networkChannels == "first" ? 1 : nChannels;  // what the patches hold
   NetworkSpec spec = NetworkSpec::byName(v.network, v.patchSize, v.patchDepth);
-  spec.inChannels = int(nChannels);
+  spec.inChannels = int(netChannels);
   const int depth = spec.depth();
   const std::array<int, 3> extent{v.patchSize, v.patchSize, depth};
   const uint64_t networks = uint64_t(std::max(1, v.networks));
@@ -65,7 +66,7 @@ RunMemoryPlan RunMemoryPlan::make(const Parameters& p, const std::vector<const V
     const uint64_t n = uint64_t(v.patches);
     // The samples, their standardised tensor, features and the kNN graph of every sample, then one batch's
     // activations and gradients (about six copies of the first convolution's output).
-    plan.trainingBytes = n * nChannels * patchVoxels * 4 * 2 + n * uint64_t(spec.featureDim) * 4 * 2 +
+    plan.trainingBytes = n * netChannels * patchVoxels * 4 * 2 + n * uint64_t(spec.featureDim) * 4 * 2 +
                          n * uint64_t(v.knn) * 12 + uint64_t(v.batchSize) * firstConv * patchVoxels * 4 * 6;
   }
   // Centres (12 bytes), lattice index (8) and features per point; smoothing holds a second copy; dense extraction

@@ -92,6 +92,13 @@ Parameters withPatchDepthFromSpacing(Parameters p, const std::shared_ptr<const V
   return p;
 }
 
+// The channels a trained model's networks take follow the model, not the current network_channels setting (a
+// training-time choice the user may have changed since): a model of one channel sees the first volume only.
+Parameters withModelChannels(Parameters p, const JuleModel* m) {
+  if (m) p.set("network_channels", m->channels() == 1 ? "first" : "all");
+  return p;
+}
+
 // "…/flair.nii.gz" -> "flair": how a channel is named in the model, the baselines and run.json.
 std::string channelNameOf(const std::string& path) {
   std::string name = fs::path(path).filename().string();
@@ -375,14 +382,28 @@ std::size_t SegmentationSession::windowVoxels() const {
   return n;
 }
 
+std::vector<std::shared_ptr<const Volume>> SegmentationSession::networkChannels(const ParameterValues& v,
+                                                                               std::shared_ptr<const Volume> vol) const {
+  std::vector<std::shared_ptr<const Volume>> channels{std::move(vol)};
+  if (v.networkChannels == "first") return channels;
+  const auto more = moreChannels();
+  channels.insert(channels.end(), more.begin(), more.end());
+  return channels;
+}
+
+std::vector<std::string> SegmentationSession::networkChannelNames(const ParameterValues& v) const {
+  auto names = channelNames();
+  if (v.networkChannels == "first" && names.size() > 1) names.resize(1);
+  return names;
+}
+
 std::vector<std::shared_ptr<const Volume>> SegmentationSession::networkInputs(const Parameters& p,
                                                                              std::shared_ptr<const Volume> vol) {
   const ParameterValues v = p.values();
-  std::vector<std::shared_ptr<const Volume>> channels{vol};
-  const auto more = moreChannels();
-  channels.insert(channels.end(), more.begin(), more.end());
+  const auto channels = networkChannels(v, vol);
   if (!v.fillOutsideWindow) return channels;
-  const std::string key = fmt(v.thresholdLo, 9) + ":" + fmt(v.thresholdHi, 9) + ":" + v.fillRule;
+  const std::string key =
+      fmt(v.thresholdLo, 9) + ":" + fmt(v.thresholdHi, 9) + ":" + v.fillRule + ":" + std::to_string(channels.size());
   const auto r = roi();
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -421,9 +442,7 @@ JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskCon
   const SessionInput in = input();
   TorchRuntime::configureThreads(v.threads);
   const float lo = float(v.thresholdLo), hi = float(v.thresholdHi);
-  std::vector<std::shared_ptr<const Volume>> channels{vol};
-  const auto more = moreChannels();
-  channels.insert(channels.end(), more.begin(), more.end());
+  const auto channels = networkChannels(v, vol);
   const auto nets = networkInputs(p, vol);
   const auto r = roi();
   TaskContext sc = stageContext(ctx, 0.0, 0.07, "patches");
@@ -439,7 +458,7 @@ JuleResult SegmentationSession::train(const JuleEventSink& events, const TaskCon
   // The model carries everything that made it, so a later run (GUI or CLI) can prepare its input the same way
   // and a user can see where it came from.
   jr.model.parameters = p.toJson();
-  jr.model.channelNames = channelNames();
+  jr.model.channelNames = networkChannelNames(v);
   jr.model.trainedOn = {{"input", in.name()}, {"dims", vol->geom.dims}, {"spacing_mm", vol->geom.spacing}};
   log("JULE: " + std::to_string(jr.epochs) + " epochs, " + std::to_string(jr.history.size()) + " periods" +
       (v.networks > 1 ? " per network, " + std::to_string(v.networks) + " networks, "
@@ -492,7 +511,7 @@ std::vector<std::string> SegmentationSession::loadModel(const std::string& path)
   }
   p.set("networks", int(model->networks().size()));  // what run.json and the project record
   if (volume()) {
-    const auto names = channelNames();
+    const auto names = networkChannelNames(p.values());  // the model's own network_channels is in p now
     if (int(names.size()) != model->channels()) {
       std::string modelNames, given;
       for (const auto& n : model->inputNames()) modelNames += (modelNames.empty() ? "" : ", ") + n;
@@ -564,7 +583,7 @@ void SegmentationSession::extractFeatures(const TaskContext* ctx) {
                           ") or a smaller region");
   log("features: " + std::to_string(grid->count()) + " grid points at stride " + std::to_string(stride) + " (" +
       ComputePrecision::name(precision) + "), " + plan.memory.describe());
-  const auto nets = networkInputs(p, vol);
+  const auto nets = networkInputs(withModelChannels(p, m.get()), vol);
   TaskContext fc = stageContext(ctx, 0.0, 0.85, "");
   extractor.compute(*grid, raw(nets), ctx ? &fc : nullptr);
   // Before the grid is finished in place: each network's own block, finished and clustered alone.
@@ -738,7 +757,8 @@ std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskCo
   const auto vol = volume();
   EvaluationInputs in;
   in.volume = vol.get();
-  const auto nets = networkInputs(p, vol);
+  const auto m = model();
+  const auto nets = networkInputs(withModelChannels(p, m.get()), vol);
   in.networkInputs = raw(nets);
   const auto more = moreChannels();
   in.moreChannels = raw(more);
@@ -746,7 +766,6 @@ std::vector<MethodScore> SegmentationSession::score(bool untrained, const TaskCo
   in.truth = t.get();
   const auto grid = features();
   in.layout = grid.get();
-  const auto m = model();
   in.model = untrained ? m.get() : nullptr;
   in.params = p;
   const auto r = roi();

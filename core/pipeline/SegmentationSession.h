@@ -207,7 +207,10 @@ private:
   std::vector<std::string> writeOutputFiles(const OutputOptions& options, class OutputFolderTransaction& tx,
                                             const std::filesystem::path& out, const TaskContext* ctx);
   void log(const std::string& line) const;
-  // Every channel as the networks see it: filled outside the window and region when fill_outside_window is on.
+  // The channels the networks take (network_channels: every channel, or the first volume only) and their names.
+  std::vector<std::shared_ptr<const Volume>> networkChannels(const ParameterValues& v, std::shared_ptr<const Volume> vol) const;
+  std::vector<std::string> networkChannelNames(const ParameterValues& v) const;
+  // Those channels as the networks see them: filled outside the window and region when fill_outside_window is on.
   std::vector<std::shared_ptr<const Volume>> networkInputs(const Parameters& p, std::shared_ptr<const Volume> vol);
   static std::vector<const Volume*> raw(const std::vector<std::shared_ptr<const Volume>>& volumes);
   void requireVolume() const;

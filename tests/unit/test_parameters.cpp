@@ -72,6 +72,9 @@ private Q_SLOTS:
     QCOMPARE(texture.getBool("feature_intensity"), true);  // the added channels' voxel intensities, not the first's
     QCOMPARE(texture.getString("intensity_channels"), std::string("added"));
     QCOMPARE(texture.getDouble("intensity_weight"), 1.5);
+    QCOMPARE(texture.getString("network_channels"), std::string("first"));  // networks learn the first volume's texture
+    QCOMPARE(Parameters().getString("network_channels"), std::string("all"));  // the paper's input: every channel
+    QCOMPARE(Parameters::preset("tissue").getString("network_channels"), std::string("all"));
     QCOMPARE(Parameters::preset("tissue").getString("intensity_channels"), std::string("all"));
     QCOMPARE(Parameters::preset("paper").getInt("feature_whitening"), 0);  // off in the paper preset
     QCOMPARE(texture.getInt("patches"), fast.getInt("patches"));
