@@ -88,7 +88,7 @@ void openCase(SegmentationSession& s, const Case& c, const fs::path& data) {
 // The intensity baselines of the goal: every voxel-level method of the battery (k-means on all channels and on
 // each alone, multi-Otsu); grid baselines and untrained networks are reported but are not "intensity" ones.
 bool isIntensityBaseline(const std::string& m) {
-  return m == "intensity_kmeans" || m == "multi_otsu" || m.rfind("kmeans_", 0) == 0;
+  return m == "intensity_kmeans" || m.rfind("multi_otsu", 0) == 0 || m.rfind("kmeans_", 0) == 0;
 }
 
 json summary(const std::vector<double>& v) {

@@ -3,7 +3,8 @@
 // have had without JULE, at the same K, stride and window (seed paper §3 compares with intensity k-means):
 //   intensity_kmeans, multi_otsu          voxel-level intensity baselines (one channel);
 //   kmeans_all_channels, kmeans_<name>,   with several channels: k-means on all channels (each standardised),
-//   multi_otsu                            on each channel alone, and multi-Otsu on the first;
+//   multi_otsu, multi_otsu_<name>         on each channel alone, and multi-Otsu on the first (multi_otsu) and
+//                                         on each added channel;
 //   block_mean_kmeans                     k-means on each grid block's mean intensity (the fair baseline
 //                                         for strided labels; only when stride > 1);
 //   smoothed_intensity_kmeans             those block means smoothed as the features are (only with

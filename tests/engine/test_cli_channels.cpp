@@ -73,6 +73,8 @@ private Q_SLOTS:
     QVERIFY(nmiOf(base.out, "kmeans_a") >= 0 && nmiOf(base.out, "kmeans_a") <= 0.5);
     QVERIFY(nmiOf(base.out, "kmeans_b") >= 0 && nmiOf(base.out, "kmeans_b") <= 0.5);
     QVERIFY(nmiOf(base.out, "multi_otsu") >= 0 && nmiOf(base.out, "multi_otsu") <= 0.5);
+    QVERIFY(nmiOf(base.out, "multi_otsu_b") >= 0 && nmiOf(base.out, "multi_otsu_b") <= 0.5);
+    QVERIFY(nmiOf(base.out, "multi_otsu_a") < 0);  // the first volume's is plain multi_otsu
 
     // A model of two channels: it records them, and refuses a volume given alone.
     const Result train = run({"train", d + "/a.nii.gz", "--channel", d + "/b.nii.gz", "-o", d + "/m.pt", "--preset",
@@ -152,10 +154,12 @@ private Q_SLOTS:
                           "--truth", d + "/tumour_labels.nii.gz", "--preset", "texture", "--seed", "1", "-o", tmp.path() + "/out"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const double jule = runScoreOf(r.out, "jule"), t1c = runScoreOf(r.out, "kmeans_t1c");
-    const double untrained = runScoreOf(r.out, "untrained_network");
-    qInfo("JULE %.4f, T1c k-means %.4f, untrained networks %.4f", jule, t1c, untrained);
+    const double untrained = runScoreOf(r.out, "untrained_network"), otsuT1c = runScoreOf(r.out, "multi_otsu_t1c");
+    qInfo("JULE %.4f, T1c k-means %.4f, T1c multi-Otsu %.4f, untrained networks %.4f", jule, t1c, otsuT1c, untrained);
     QVERIFY(std::abs(t1c - 0.321) <= 0.01);
+    QVERIFY(std::abs(otsuT1c - 0.325) <= 0.01);
     QVERIFY2(jule >= t1c + 0.05, qPrintable(r.out));
+    QVERIFY2(jule >= otsuT1c + 0.05, qPrintable(r.out));
     QVERIFY(std::abs(jule - 0.403) <= 0.03);
     QVERIFY(untrained >= 0);
     QVERIFY2(jule >= untrained + 0.03, qPrintable(r.out));
