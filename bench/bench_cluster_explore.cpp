@@ -22,6 +22,13 @@
 //   raw, raw-quick    on dumps without whitening or smoothing: k-means restarts and radii, then (raw) maximum
 //                     autocorrelation factors
 //   diffuse           on such dumps: edge-stopping diffusion guided by the intensities
+//   finish            on raw dumps of a run with an added channel: the product's finishing redone (whiten 16, smooth
+//                     8, the added channel's voxel intensity x 1.5), its confusion matrix, and variants: the column
+//                     smoothed, a second column of the channel's local mean, other widths, relative weights, each
+//                     network whitened alone, a diagonal Gaussian mixture, whitening again after smoothing
+//   finish2           the smoothed features whitened again to 2-8 components beside the column at 0.5-1.5
+//   consensus         each network finished and clustered alone, and consensus partitions of those
+//   radius            the product's finishing at smoothing radii 6-16
 #include <torch/torch.h>
 
 #include <cmath>
@@ -34,6 +41,7 @@
 #include "core/eval/Nmi.h"
 #include "core/segment/FeatureGrid.h"
 #include "core/segment/FeatureSmoothing.h"
+#include "core/segment/FeatureWhitening.h"
 #include "core/segment/GaussianMixture.h"
 #include "core/segment/KMeans.h"
 
@@ -160,6 +168,16 @@ torch::Tensor boxSmooth(const Dump& d, const torch::Tensor& X, int r) {
   FeatureSmoothing(r).apply(g);
   return torch::from_blob(g.features.data(), {d.n, g.dim}, torch::kFloat).to(torch::kDouble);
 }
+
+// The product's feature_whitening (FeatureWhitening) of the rows A to `comps` principal components.
+torch::Tensor whiten(const torch::Tensor& A, int comps) {
+  const torch::Tensor a = A.to(torch::kFloat).contiguous();
+  std::vector<float> rows(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
+  int dim = int(A.size(1));
+  FeatureWhitening(comps).apply(rows, std::size_t(A.size(0)), dim);
+  return torch::from_blob(rows.data(), {A.size(0), int64_t(dim)}, torch::kFloat).to(torch::kDouble).clone();
+}
+torch::Tensor standard(const torch::Tensor& c) { return (c - c.mean(0)) / c.std(0); }
 
 // Edge-stopping diffusion on the lattice (Perona-Malik with a fixed conductance): each iteration moves every
 // point's features towards its 6 lattice neighbours' by 1/7 of the difference, each neighbour weighted
@@ -354,6 +372,145 @@ int main(int argc, char** argv) {
       show("features kmeans", kmeansLabels(X, k, seed));
       show("t1c kmeans", kmeansLabels(I.narrow(1, I.size(1) - 1, 1), k, seed));
       show("intensity kmeans", kmeansLabels(I, k, seed));
+      continue;
+    }
+    if (mode == "consensus") {
+      // Each network finished and clustered alone (as network agreement does), then a consensus of the partitions:
+      // k-means on the points' one-hot labels side by side (co-association in effect).
+      const int64_t appended = d.channels - 1, fdim = d.dim - appended, nets = fdim / 160;
+      std::vector<torch::Tensor> cols;
+      if (appended) cols.push_back(standard(I.narrow(1, d.channels - 1, 1)) * 1.5);
+      auto finish = [&](const torch::Tensor& A) {
+        std::vector<torch::Tensor> parts{boxSmooth(d, whiten(A, 16), 8)};
+        parts.insert(parts.end(), cols.begin(), cols.end());
+        return torch::cat(parts, 1);
+      };
+      std::vector<torch::Tensor> onehots;
+      auto addPartition = [&](const std::string& tag, const std::vector<int32_t>& lab) {
+        r[tag] = scoreNmi(d, lab);
+        std::vector<int32_t> l(lab);
+        onehots.push_back(torch::nn::functional::one_hot(torch::from_blob(l.data(), {d.n}, torch::kInt).to(torch::kLong), k).to(torch::kDouble));
+      };
+      addPartition("joint", kmeansLabels(finish(X.narrow(1, 0, fdim)), k, seed));
+      for (int64_t j = 0; j < nets; ++j) addPartition("net" + std::to_string(j), kmeansLabels(finish(X.narrow(1, j * 160, 160)), k, seed));
+      r["consensus_nets"] = scoreNmi(d, kmeansLabels(torch::cat(std::vector<torch::Tensor>(onehots.begin() + 1, onehots.end()), 1), k, seed));
+      r["consensus_all"] = scoreNmi(d, kmeansLabels(torch::cat(onehots, 1), k, seed));
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
+      continue;
+    }
+    if (mode == "radius") {
+      // The product's finishing at other smoothing radii (raw dumps; the added channel's column last).
+      const int64_t appended = d.channels - 1;
+      const torch::Tensor W = whiten(X.narrow(1, 0, d.dim - appended), 16);
+      const torch::Tensor t1c = standard(I.narrow(1, d.channels - 1, 1));
+      for (int rad : {6, 8, 10, 12, 16}) {
+        const torch::Tensor S = boxSmooth(d, W, rad);
+        r["r" + std::to_string(rad)] = scoreNmi(d, kmeansLabels(appended ? torch::cat({S, t1c * 1.5}, 1) : S, k, seed));
+      }
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
+      continue;
+    }
+    if (mode == "finish2") {
+      // Smoothed-then-whitened features (every spatially coherent direction weighed alike) beside T1c.
+      const int64_t appended = d.channels - 1, fdim = d.dim - appended;
+      const torch::Tensor F = X.narrow(1, 0, fdim);
+      const torch::Tensor t1c = standard(I.narrow(1, d.channels - 1, 1));
+      const torch::Tensor S8 = boxSmooth(d, whiten(F, 16), 8);
+      const torch::Tensor ev = std::get<0>(torch::linalg::eigh(S8.t().mm(S8 - S8.mean(0)) / double(d.n), "L")).flip(0);
+      std::cout << f << " smoothed variances " << ev.slice(0, 0, 8) << std::endl;
+      for (int c : {2, 3, 4, 6, 8}) {
+        const torch::Tensor R = whiten(S8, c);
+        for (double w : {0.5, 1.0, 1.5}) {
+          const std::string tag = "rw" + std::to_string(c) + "_t" + std::to_string(w).substr(0, 3);
+          r[tag] = scoreNmi(d, kmeansLabels(appended ? torch::cat({R, t1c * w}, 1) : R, k, seed));
+          if (!appended) break;
+        }
+      }
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
+      continue;
+    }
+    if (mode == "finish") {
+      // On raw dumps (networks' features unwhitened and unsmoothed, the added channel's column last): the product's
+      // finishing redone here (whiten 16, smooth 8, the last channel's voxel intensity x 1.5), then variants of it.
+      const int64_t appended = d.channels - 1, fdim = d.dim - appended, nets = fdim % 160 == 0 ? fdim / 160 : 1;
+      const torch::Tensor F = X.narrow(1, 0, fdim);
+      const torch::Tensor t1c = standard(I.narrow(1, d.channels - 1, 1));
+      auto score = [&](const std::string& tag, const torch::Tensor& Z) {
+        r[tag] = scoreNmi(d, kmeansLabels(Z, k, seed));
+        std::cout << "  " << tag << " " << r[tag] << std::endl;
+      };
+      const torch::Tensor W16 = whiten(F, 16);
+      const torch::Tensor S8 = boxSmooth(d, W16, 8);
+      std::cout << f << std::endl;
+      if (appended == 0) {
+        score("shipped", S8);
+        for (int c : {8, 12, 24}) score("w" + std::to_string(c), boxSmooth(d, whiten(F, c), 8));
+        if (nets > 1) {
+          std::vector<torch::Tensor> parts;
+          for (int64_t j = 0; j < nets; ++j) parts.push_back(whiten(F.narrow(1, j * 160, 160), int(16 / nets + 1)));
+          score("per_net_w", boxSmooth(d, torch::cat(parts, 1), 8));
+        }
+        row["nmi"] = r;
+        std::cout << row.dump() << std::endl;
+        continue;
+      }
+      score("shipped", torch::cat({S8, t1c * 1.5}, 1));
+      {
+        const auto lab = kmeansLabels(torch::cat({S8, t1c * 1.5}, 1), k, seed);
+        std::vector<std::array<int64_t, 4>> t(static_cast<std::size_t>(k), std::array<int64_t, 4>{});
+        for (int64_t i = 0; i < d.n; ++i) t[std::size_t(lab[std::size_t(i)])][std::size_t(std::clamp(d.truth[std::size_t(i)], 0, 3))]++;
+        for (auto& rw : t) std::cout << "    cluster: core " << rw[1] << " oedema " << rw[2] << " enhancing " << rw[3] << "\n";
+        // Diagonal Gaussian mixture from k-means' labels: each cluster its own spread per column.
+        torch::Tensor Z = torch::cat({S8, t1c * 1.5}, 1);
+        torch::Tensor resp = torch::zeros({d.n, k}, torch::kDouble);
+        for (int64_t i = 0; i < d.n; ++i) resp[i][lab[std::size_t(i)]] = 1.0;
+        for (int it = 0; it < 50; ++it) {
+          torch::Tensor nk = resp.sum(0) + 1e-9;
+          torch::Tensor mu = resp.t().mm(Z) / nk.unsqueeze(1);
+          torch::Tensor var = resp.t().mm(Z * Z) / nk.unsqueeze(1) - mu * mu + 1e-3 * Z.var(0).unsqueeze(0);
+          torch::Tensor logp = torch::zeros({d.n, k}, torch::kDouble);
+          for (int c = 0; c < k; ++c) {
+            torch::Tensor diff = Z - mu[c];
+            logp.select(1, c).copy_(-0.5 * (diff * diff / var[c]).sum(1) - 0.5 * var[c].log().sum() + (nk[c] / double(d.n)).log());
+          }
+          resp = torch::softmax(logp, 1);
+        }
+        torch::Tensor am = resp.argmax(1).to(torch::kInt).contiguous();
+        std::vector<int32_t> g(am.data_ptr<int32_t>(), am.data_ptr<int32_t>() + d.n);
+        r["diag_gmm"] = scoreNmi(d, g);
+        std::cout << "  diag_gmm " << r["diag_gmm"] << std::endl;
+        r["control_t1c_s1"] = scoreNmi(d, kmeansLabels(boxSmooth(d, t1c, 1), k, seed));
+        std::cout << "  control_t1c_s1 " << r["control_t1c_s1"] << std::endl;
+      }
+      for (int rad : {1, 2}) score("t1c_s" + std::to_string(rad), torch::cat({S8, standard(boxSmooth(d, t1c, rad)) * 1.5}, 1));
+      for (int rad : {4, 8}) {
+        const torch::Tensor m = standard(boxSmooth(d, t1c, rad));
+        score("control_t1c_and_mean_r" + std::to_string(rad), torch::cat({t1c, m}, 1));
+        score("control_t1c_and_half_mean_r" + std::to_string(rad), torch::cat({t1c, m * 0.5}, 1));
+        score("control_flair_mean_t1c_and_mean_r" + std::to_string(rad),
+              torch::cat({standard(boxSmooth(d, I.narrow(1, 0, 1), rad)), t1c, m}, 1));
+      }
+      for (int rad : {4, 6, 8})
+        for (double w : {0.75, 1.5})
+          score("t1c_plus_mean_r" + std::to_string(rad) + "_w" + std::to_string(w).substr(0, 4),
+                torch::cat({S8, t1c * 1.5, standard(boxSmooth(d, t1c, rad)) * w}, 1));
+      for (int c : {8, 12, 24}) score("w" + std::to_string(c), torch::cat({boxSmooth(d, whiten(F, c), 8), t1c * 1.5}, 1));
+      // Weight relative to the smoothed features' summed variance (shipped 1.5 is about 0.65 on pat0006).
+      const double fvar = S8.var(0).sum().item<double>();
+      std::cout << "  smoothed feature variance " << fvar << " relative weight of 1.5: " << 2.25 / (2.25 + fvar) << std::endl;
+      for (double rel : {0.5, 0.65, 0.8}) score("rel" + std::to_string(rel).substr(0, 4), torch::cat({S8, t1c * std::sqrt(rel / (1 - rel) * fvar)}, 1));
+      if (nets > 1) {
+        std::vector<torch::Tensor> parts;
+        for (int64_t j = 0; j < nets; ++j) parts.push_back(whiten(F.narrow(1, j * 160, 160), int(16 / nets + 1)));
+        score("per_net_w", torch::cat({boxSmooth(d, torch::cat(parts, 1), 8), t1c * 1.5}, 1));
+      }
+      // Re-whitened after smoothing, then the column at 1.5 (scale set by the data, not by the smoothing).
+      score("rewhite", torch::cat({whiten(S8, 16), t1c * 1.5}, 1));
+      row["nmi"] = r;
+      std::cout << row.dump() << std::endl;
       continue;
     }
     if (mode == "raw" || mode == "raw-quick" || mode == "diffuse") {
