@@ -29,6 +29,7 @@
 //   finish2           the smoothed features whitened again to 2-8 components beside the column at 0.5-1.5
 //   consensus         each network finished and clustered alone, and consensus partitions of those
 //   radius            the product's finishing at smoothing radii 6-16
+//   basins            the product's finishing, k-means from 24 single starts: inertia and NMI of each solution
 #include <torch/torch.h>
 
 #include <cmath>
@@ -410,6 +411,17 @@ int main(int argc, char** argv) {
       }
       row["nmi"] = r;
       std::cout << row.dump() << std::endl;
+      continue;
+    }
+    if (mode == "basins") {
+      // The product's finishing, then k-means from 24 single k-means++ starts: which solutions exist, at what inertia.
+      const int64_t appended = d.channels - 1;
+      torch::Tensor Z = boxSmooth(d, whiten(X.narrow(1, 0, d.dim - appended), 16), 8);
+      if (appended) Z = torch::cat({Z, standard(I.narrow(1, d.channels - 1, 1)) * 1.5}, 1);
+      for (int ks = 1; ks <= 24; ++ks) {
+        const auto fit = kmeansFit(Z, k, ks, 1);
+        std::cout << "  start " << ks << " inertia/n " << fit.inertia / double(d.n) << " nmi " << scoreNmi(d, fit.labels) << "\n";
+      }
       continue;
     }
     if (mode == "finish2") {
