@@ -144,8 +144,9 @@ private Q_SLOTS:
   // The texture preset inside a real glioma, FLAIR + T1c (issue 13's hardest visible case): networks trained on
   // FLAIR (network_channels = first) with T1c's voxel intensity beside their features (intensity_channels = added)
   // beat every intensity baseline by 0.05 and untrained networks finished the same way.
-  // docs/learned-features.md: JULE 0.403 / 0.409 / 0.376 for seeds 1-3 against T1c k-means 0.321 and untrained
-  // networks 0.338-0.340. About 1-2 minutes on 2 cores.
+  // docs/learned-features.md: JULE 0.398 / 0.389 / 0.377 for seeds 1-3 (Intel Xeon, 10 epochs a period; 5 epochs on
+  // an AMD EPYC: 0.403 / 0.409 / 0.376) against T1c multi-Otsu 0.325 and untrained networks 0.338-0.340. About 1.5-2
+  // minutes on 2 cores.
   void texturePresetBeatsT1cInsideAGlioma() {
     JSEG_REQUIRE_DATA("brats/pat0006/flair.nii.gz");
     const QString d = QString::fromStdString(test::sharedData("brats/pat0006"));
@@ -160,7 +161,7 @@ private Q_SLOTS:
     QVERIFY(std::abs(otsuT1c - 0.325) <= 0.01);
     QVERIFY2(jule >= t1c + 0.05, qPrintable(r.out));
     QVERIFY2(jule >= otsuT1c + 0.05, qPrintable(r.out));
-    QVERIFY(std::abs(jule - 0.403) <= 0.03);
+    QVERIFY(std::abs(jule - 0.400) <= 0.03);
     QVERIFY(untrained >= 0);
     QVERIFY2(jule >= untrained + 0.03, qPrintable(r.out));
   }

@@ -3,8 +3,9 @@
 // ctest-lock: libtorch_cores
 // Issue 3's phantom check, end to end through the pipeline the CLI runs: with the `texture` preset (local3d
 // on 9³ patches, three networks side by side, stride 1, features whitened to 16 components and smoothed over 8
-// voxels) JULE separates the two high-mean tissues that intensity k-means merges. Seeds 1-3 measured here gave NMI
-// 0.905 / 0.879 / 0.908 against intensity k-means 0.614 (bench_quality --cases phantom); untrained networks
+// voxels, 10 epochs a period) JULE separates the two high-mean tissues that intensity k-means merges. Seeds 1-3 gave
+// NMI 0.893 / 0.887 / 0.889 (Intel Xeon; 5 epochs a period on an AMD EPYC: 0.905 / 0.879 / 0.908) against intensity
+// k-means 0.614 (bench_quality --cases phantom); untrained networks
 // finished the same way 0.813 / 0.844 / 0.851. Smoothed over 3 voxels (the preset before): 0.916 / 0.883 / 0.925,
 // untrained 0.72-0.76. The bound below is +0.15: one seed, and another CPU's float order takes LibTorch's training
 // down a slightly different path. The baselines that isolate the learning (untrained networks, and intensities

@@ -78,6 +78,9 @@ private Q_SLOTS:
     QCOMPARE(Parameters::preset("tissue").getString("intensity_channels"), std::string("all"));
     QCOMPARE(Parameters::preset("paper").getInt("feature_whitening"), 0);  // off in the paper preset
     QCOMPARE(texture.getInt("patches"), fast.getInt("patches"));
+    QCOMPARE(texture.getInt("epochs_per_period"), 10);  // twice the quick presets' 5 (issue 13, pat0006's seed 3)
+    QCOMPARE(fast.getInt("epochs_per_period"), 5);
+    QCOMPARE(Parameters::preset("tissue").getInt("epochs_per_period"), 5);
     QCOMPARE(Parameters().getInt("feature_smoothing"), 0);  // the paper clusters the features as they are
     QVERIFY_THROWS_EXCEPTION(InputError, texture.set("feature_smoothing", -1));
   }
