@@ -180,6 +180,55 @@ torch::Tensor whiten(const torch::Tensor& A, int comps) {
 }
 torch::Tensor standard(const torch::Tensor& c) { return (c - c.mean(0)) / c.std(0); }
 
+// A raw dump (`--variant raw:feature_whitening=0,feature_smoothing=0` of the texture preset) split into what the
+// product finishes: the networks' features side by side (160 each, local3d's width) and, with an added channel, its
+// standardised voxel intensity (the dump's column of it is already scaled, so the intensities give it afresh).
+struct RawParts {
+  torch::Tensor features;  // n x 160 * networks
+  torch::Tensor added;     // n x 1, or undefined with one channel
+  int64_t networks = 1;
+};
+constexpr int64_t kNetworkFeatures = 160;
+RawParts rawParts(const Dump& d, const torch::Tensor& X, const torch::Tensor& I) {
+  RawParts p;
+  const int64_t fdim = d.dim - (d.channels - 1);
+  p.features = X.narrow(1, 0, fdim);
+  if (d.channels > 1) p.added = standard(I.narrow(1, d.channels - 1, 1));
+  p.networks = fdim % kNetworkFeatures == 0 ? fdim / kNetworkFeatures : 1;
+  return p;
+}
+// The texture preset's finishing of `smoothed` features: the added channel's column beside them at weight 1.5.
+torch::Tensor withAdded(const torch::Tensor& smoothed, const RawParts& p, double weight = 1.5) {
+  return p.added.defined() ? torch::cat({smoothed, p.added * weight}, 1) : smoothed;
+}
+// Each network's features whitened alone to about 16 / networks components, side by side.
+torch::Tensor perNetworkWhitened(const RawParts& p) {
+  std::vector<torch::Tensor> parts;
+  for (int64_t j = 0; j < p.networks; ++j)
+    parts.push_back(whiten(p.features.narrow(1, j * kNetworkFeatures, kNetworkFeatures), int(16 / p.networks + 1)));
+  return torch::cat(parts, 1);
+}
+// A Gaussian mixture with a diagonal covariance per component (each cluster its own spread per column), EM started
+// from `labels` (50 iterations); the component of highest posterior per row.
+std::vector<int32_t> diagonalMixtureLabels(const torch::Tensor& Z, const std::vector<int32_t>& labels, int k) {
+  const int64_t n = Z.size(0);
+  torch::Tensor resp = torch::zeros({n, k}, torch::kDouble);
+  for (int64_t i = 0; i < n; ++i) resp[i][labels[std::size_t(i)]] = 1.0;
+  for (int it = 0; it < 50; ++it) {
+    const torch::Tensor nk = resp.sum(0) + 1e-9;
+    const torch::Tensor mu = resp.t().mm(Z) / nk.unsqueeze(1);
+    const torch::Tensor var = resp.t().mm(Z * Z) / nk.unsqueeze(1) - mu * mu + 1e-3 * Z.var(0).unsqueeze(0);
+    torch::Tensor logp = torch::zeros({n, k}, torch::kDouble);
+    for (int c = 0; c < k; ++c) {
+      const torch::Tensor diff = Z - mu[c];
+      logp.select(1, c).copy_(-0.5 * (diff * diff / var[c]).sum(1) - 0.5 * var[c].log().sum() + (nk[c] / double(n)).log());
+    }
+    resp = torch::softmax(logp, 1);
+  }
+  const torch::Tensor am = resp.argmax(1).to(torch::kInt).contiguous();
+  return {am.data_ptr<int32_t>(), am.data_ptr<int32_t>() + n};
+}
+
 // Edge-stopping diffusion on the lattice (Perona-Malik with a fixed conductance): each iteration moves every
 // point's features towards its 6 lattice neighbours' by 1/7 of the difference, each neighbour weighted
 // exp(-|g_i - g_j|^2 / kappa^2) where g is the guide (e.g. the channel intensities): averaging stops at edges.
@@ -378,22 +427,17 @@ int main(int argc, char** argv) {
     if (mode == "consensus") {
       // Each network finished and clustered alone (as network agreement does), then a consensus of the partitions:
       // k-means on the points' one-hot labels side by side (co-association in effect).
-      const int64_t appended = d.channels - 1, fdim = d.dim - appended, nets = fdim / 160;
-      std::vector<torch::Tensor> cols;
-      if (appended) cols.push_back(standard(I.narrow(1, d.channels - 1, 1)) * 1.5);
-      auto finish = [&](const torch::Tensor& A) {
-        std::vector<torch::Tensor> parts{boxSmooth(d, whiten(A, 16), 8)};
-        parts.insert(parts.end(), cols.begin(), cols.end());
-        return torch::cat(parts, 1);
-      };
+      const RawParts raw = rawParts(d, X, I);
+      auto finish = [&](const torch::Tensor& A) { return withAdded(boxSmooth(d, whiten(A, 16), 8), raw); };
       std::vector<torch::Tensor> onehots;
       auto addPartition = [&](const std::string& tag, const std::vector<int32_t>& lab) {
         r[tag] = scoreNmi(d, lab);
         std::vector<int32_t> l(lab);
         onehots.push_back(torch::nn::functional::one_hot(torch::from_blob(l.data(), {d.n}, torch::kInt).to(torch::kLong), k).to(torch::kDouble));
       };
-      addPartition("joint", kmeansLabels(finish(X.narrow(1, 0, fdim)), k, seed));
-      for (int64_t j = 0; j < nets; ++j) addPartition("net" + std::to_string(j), kmeansLabels(finish(X.narrow(1, j * 160, 160)), k, seed));
+      addPartition("joint", kmeansLabels(finish(raw.features), k, seed));
+      for (int64_t j = 0; j < raw.networks; ++j)
+        addPartition("net" + std::to_string(j), kmeansLabels(finish(raw.features.narrow(1, j * kNetworkFeatures, kNetworkFeatures)), k, seed));
       r["consensus_nets"] = scoreNmi(d, kmeansLabels(torch::cat(std::vector<torch::Tensor>(onehots.begin() + 1, onehots.end()), 1), k, seed));
       r["consensus_all"] = scoreNmi(d, kmeansLabels(torch::cat(onehots, 1), k, seed));
       row["nmi"] = r;
@@ -402,22 +446,17 @@ int main(int argc, char** argv) {
     }
     if (mode == "radius") {
       // The product's finishing at other smoothing radii (raw dumps; the added channel's column last).
-      const int64_t appended = d.channels - 1;
-      const torch::Tensor W = whiten(X.narrow(1, 0, d.dim - appended), 16);
-      const torch::Tensor t1c = standard(I.narrow(1, d.channels - 1, 1));
-      for (int rad : {6, 8, 10, 12, 16}) {
-        const torch::Tensor S = boxSmooth(d, W, rad);
-        r["r" + std::to_string(rad)] = scoreNmi(d, kmeansLabels(appended ? torch::cat({S, t1c * 1.5}, 1) : S, k, seed));
-      }
+      const RawParts raw = rawParts(d, X, I);
+      const torch::Tensor W = whiten(raw.features, 16);
+      for (int rad : {6, 8, 10, 12, 16}) r["r" + std::to_string(rad)] = scoreNmi(d, kmeansLabels(withAdded(boxSmooth(d, W, rad), raw), k, seed));
       row["nmi"] = r;
       std::cout << row.dump() << std::endl;
       continue;
     }
     if (mode == "basins") {
       // The product's finishing, then k-means from 24 single k-means++ starts: which solutions exist, at what inertia.
-      const int64_t appended = d.channels - 1;
-      torch::Tensor Z = boxSmooth(d, whiten(X.narrow(1, 0, d.dim - appended), 16), 8);
-      if (appended) Z = torch::cat({Z, standard(I.narrow(1, d.channels - 1, 1)) * 1.5}, 1);
+      const RawParts raw = rawParts(d, X, I);
+      const torch::Tensor Z = withAdded(boxSmooth(d, whiten(raw.features, 16), 8), raw);
       for (int ks = 1; ks <= 24; ++ks) {
         const auto fit = kmeansFit(Z, k, ks, 1);
         std::cout << "  start " << ks << " inertia/n " << fit.inertia / double(d.n) << " nmi " << scoreNmi(d, fit.labels) << "\n";
@@ -426,18 +465,16 @@ int main(int argc, char** argv) {
     }
     if (mode == "finish2") {
       // Smoothed-then-whitened features (every spatially coherent direction weighed alike) beside T1c.
-      const int64_t appended = d.channels - 1, fdim = d.dim - appended;
-      const torch::Tensor F = X.narrow(1, 0, fdim);
-      const torch::Tensor t1c = standard(I.narrow(1, d.channels - 1, 1));
-      const torch::Tensor S8 = boxSmooth(d, whiten(F, 16), 8);
+      const RawParts raw = rawParts(d, X, I);
+      const torch::Tensor S8 = boxSmooth(d, whiten(raw.features, 16), 8);
       const torch::Tensor ev = std::get<0>(torch::linalg::eigh(S8.t().mm(S8 - S8.mean(0)) / double(d.n), "L")).flip(0);
       std::cout << f << " smoothed variances " << ev.slice(0, 0, 8) << std::endl;
       for (int c : {2, 3, 4, 6, 8}) {
         const torch::Tensor R = whiten(S8, c);
         for (double w : {0.5, 1.0, 1.5}) {
           const std::string tag = "rw" + std::to_string(c) + "_t" + std::to_string(w).substr(0, 3);
-          r[tag] = scoreNmi(d, kmeansLabels(appended ? torch::cat({R, t1c * w}, 1) : R, k, seed));
-          if (!appended) break;
+          r[tag] = scoreNmi(d, kmeansLabels(withAdded(R, raw, w), k, seed));
+          if (!raw.added.defined()) break;
         }
       }
       row["nmi"] = r;
@@ -445,58 +482,33 @@ int main(int argc, char** argv) {
       continue;
     }
     if (mode == "finish") {
-      // On raw dumps (networks' features unwhitened and unsmoothed, the added channel's column last): the product's
-      // finishing redone here (whiten 16, smooth 8, the last channel's voxel intensity x 1.5), then variants of it.
-      const int64_t appended = d.channels - 1, fdim = d.dim - appended, nets = fdim % 160 == 0 ? fdim / 160 : 1;
-      const torch::Tensor F = X.narrow(1, 0, fdim);
-      const torch::Tensor t1c = standard(I.narrow(1, d.channels - 1, 1));
+      // On raw dumps: the product's finishing redone here (whiten 16, smooth 8, the added channel's voxel intensity
+      // x 1.5), then variants of it; the added channel's are skipped with one channel.
+      const RawParts raw = rawParts(d, X, I);
       auto score = [&](const std::string& tag, const torch::Tensor& Z) {
         r[tag] = scoreNmi(d, kmeansLabels(Z, k, seed));
         std::cout << "  " << tag << " " << r[tag] << std::endl;
       };
-      const torch::Tensor W16 = whiten(F, 16);
-      const torch::Tensor S8 = boxSmooth(d, W16, 8);
+      const torch::Tensor S8 = boxSmooth(d, whiten(raw.features, 16), 8);
+      const torch::Tensor shipped = withAdded(S8, raw);
       std::cout << f << std::endl;
-      if (appended == 0) {
-        score("shipped", S8);
-        for (int c : {8, 12, 24}) score("w" + std::to_string(c), boxSmooth(d, whiten(F, c), 8));
-        if (nets > 1) {
-          std::vector<torch::Tensor> parts;
-          for (int64_t j = 0; j < nets; ++j) parts.push_back(whiten(F.narrow(1, j * 160, 160), int(16 / nets + 1)));
-          score("per_net_w", boxSmooth(d, torch::cat(parts, 1), 8));
-        }
+      const auto lab = kmeansLabels(shipped, k, seed);
+      r["shipped"] = scoreNmi(d, lab);
+      std::cout << "  shipped " << r["shipped"] << std::endl;
+      std::vector<std::array<int64_t, 4>> t(static_cast<std::size_t>(k), std::array<int64_t, 4>{});
+      for (int64_t i = 0; i < d.n; ++i) t[std::size_t(lab[std::size_t(i)])][std::size_t(std::clamp(d.truth[std::size_t(i)], 0, 3))]++;
+      for (auto& rw : t) std::cout << "    cluster: core " << rw[1] << " oedema " << rw[2] << " enhancing " << rw[3] << "\n";
+      for (int c : {8, 12, 24}) score("w" + std::to_string(c), withAdded(boxSmooth(d, whiten(raw.features, c), 8), raw));
+      if (raw.networks > 1) score("per_net_w", withAdded(boxSmooth(d, perNetworkWhitened(raw), 8), raw));
+      if (!raw.added.defined()) {
         row["nmi"] = r;
         std::cout << row.dump() << std::endl;
         continue;
       }
-      score("shipped", torch::cat({S8, t1c * 1.5}, 1));
-      {
-        const auto lab = kmeansLabels(torch::cat({S8, t1c * 1.5}, 1), k, seed);
-        std::vector<std::array<int64_t, 4>> t(static_cast<std::size_t>(k), std::array<int64_t, 4>{});
-        for (int64_t i = 0; i < d.n; ++i) t[std::size_t(lab[std::size_t(i)])][std::size_t(std::clamp(d.truth[std::size_t(i)], 0, 3))]++;
-        for (auto& rw : t) std::cout << "    cluster: core " << rw[1] << " oedema " << rw[2] << " enhancing " << rw[3] << "\n";
-        // Diagonal Gaussian mixture from k-means' labels: each cluster its own spread per column.
-        torch::Tensor Z = torch::cat({S8, t1c * 1.5}, 1);
-        torch::Tensor resp = torch::zeros({d.n, k}, torch::kDouble);
-        for (int64_t i = 0; i < d.n; ++i) resp[i][lab[std::size_t(i)]] = 1.0;
-        for (int it = 0; it < 50; ++it) {
-          torch::Tensor nk = resp.sum(0) + 1e-9;
-          torch::Tensor mu = resp.t().mm(Z) / nk.unsqueeze(1);
-          torch::Tensor var = resp.t().mm(Z * Z) / nk.unsqueeze(1) - mu * mu + 1e-3 * Z.var(0).unsqueeze(0);
-          torch::Tensor logp = torch::zeros({d.n, k}, torch::kDouble);
-          for (int c = 0; c < k; ++c) {
-            torch::Tensor diff = Z - mu[c];
-            logp.select(1, c).copy_(-0.5 * (diff * diff / var[c]).sum(1) - 0.5 * var[c].log().sum() + (nk[c] / double(d.n)).log());
-          }
-          resp = torch::softmax(logp, 1);
-        }
-        torch::Tensor am = resp.argmax(1).to(torch::kInt).contiguous();
-        std::vector<int32_t> g(am.data_ptr<int32_t>(), am.data_ptr<int32_t>() + d.n);
-        r["diag_gmm"] = scoreNmi(d, g);
-        std::cout << "  diag_gmm " << r["diag_gmm"] << std::endl;
-        r["control_t1c_s1"] = scoreNmi(d, kmeansLabels(boxSmooth(d, t1c, 1), k, seed));
-        std::cout << "  control_t1c_s1 " << r["control_t1c_s1"] << std::endl;
-      }
+      const torch::Tensor& t1c = raw.added;
+      r["diag_gmm"] = scoreNmi(d, diagonalMixtureLabels(shipped, lab, k));
+      std::cout << "  diag_gmm " << r["diag_gmm"] << std::endl;
+      score("control_t1c_s1", boxSmooth(d, t1c, 1));
       for (int rad : {1, 2}) score("t1c_s" + std::to_string(rad), torch::cat({S8, standard(boxSmooth(d, t1c, rad)) * 1.5}, 1));
       for (int rad : {4, 8}) {
         const torch::Tensor m = standard(boxSmooth(d, t1c, rad));
@@ -508,19 +520,13 @@ int main(int argc, char** argv) {
       for (int rad : {4, 6, 8})
         for (double w : {0.75, 1.5})
           score("t1c_plus_mean_r" + std::to_string(rad) + "_w" + std::to_string(w).substr(0, 4),
-                torch::cat({S8, t1c * 1.5, standard(boxSmooth(d, t1c, rad)) * w}, 1));
-      for (int c : {8, 12, 24}) score("w" + std::to_string(c), torch::cat({boxSmooth(d, whiten(F, c), 8), t1c * 1.5}, 1));
-      // Weight relative to the smoothed features' summed variance (shipped 1.5 is about 0.65 on pat0006).
+                torch::cat({shipped, standard(boxSmooth(d, t1c, rad)) * w}, 1));
+      // Weight relative to the smoothed features' summed variance (the preset's 1.5 is about 0.49 inside pat0006).
       const double fvar = S8.var(0).sum().item<double>();
       std::cout << "  smoothed feature variance " << fvar << " relative weight of 1.5: " << 2.25 / (2.25 + fvar) << std::endl;
-      for (double rel : {0.5, 0.65, 0.8}) score("rel" + std::to_string(rel).substr(0, 4), torch::cat({S8, t1c * std::sqrt(rel / (1 - rel) * fvar)}, 1));
-      if (nets > 1) {
-        std::vector<torch::Tensor> parts;
-        for (int64_t j = 0; j < nets; ++j) parts.push_back(whiten(F.narrow(1, j * 160, 160), int(16 / nets + 1)));
-        score("per_net_w", torch::cat({boxSmooth(d, torch::cat(parts, 1), 8), t1c * 1.5}, 1));
-      }
+      for (double rel : {0.5, 0.65, 0.8}) score("rel" + std::to_string(rel).substr(0, 4), withAdded(S8, raw, std::sqrt(rel / (1 - rel) * fvar)));
       // Re-whitened after smoothing, then the column at 1.5 (scale set by the data, not by the smoothing).
-      score("rewhite", torch::cat({whiten(S8, 16), t1c * 1.5}, 1));
+      score("rewhite", withAdded(whiten(S8, 16), raw));
       row["nmi"] = r;
       std::cout << row.dump() << std::endl;
       continue;

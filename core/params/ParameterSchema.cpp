@@ -161,8 +161,8 @@ const std::vector<Preset>& parameterPresets() {
        withSettings(quickTraining, {{"network", "small3d"}, {"patch_size", 15}})},
       {"texture",
        "For regions that are wide and differ by texture more than by mean intensity (micro-CT tissues, the demo "
-       "phantom, glioma sub-regions): the fast preset's training at 10 epochs a period for three local3d networks on 9³ patches "
-       "(their features side by side), a label per voxel (stride 1), features whitened to 16 principal "
+       "phantom, glioma sub-regions): the fast preset's training at 10 epochs a period for three local3d networks "
+       "on 9³ patches (their features side by side), a label per voxel (stride 1), features whitened to 16 principal "
        "components and smoothed over 8 voxels (about a patch either way) before k-means. With several channels the "
        "networks learn the first volume's texture and each added channel's own voxel intensity goes beside "
        "their features (weight 1.5). Demo phantom, seeds 1-3: JULE NMI 0.89 against intensity k-means 0.61; "
